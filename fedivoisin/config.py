@@ -1,0 +1,156 @@
+"""Settings: flags > environment (FEDIVOISIN_*) > data-dir fedivoisin.toml > defaults.
+
+One frozen object, validated at start so a bad value is a one-line error naming the setting,
+never a traceback deep inside a request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+ENV_PREFIX = "FEDIVOISIN_"
+TOML_NAME = "fedivoisin.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./fedivoisin-data")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""  # public origin; defaults to http://host:port
+    instance_name: str = "fedivoisin"
+    allow_private_networks: bool = False
+    authorized_fetch: bool = False
+    public_follower_lists: bool = False
+    open_registrations: bool = False
+    # Signatures (Mastodon: 1 h skew, 12 h max age).
+    signature_max_age: float = 12 * 3600
+    signature_max_skew: float = 3600
+    key_cache_ttl: float = 24 * 3600
+    # Inbox limits.
+    max_body: int = 1_048_576
+    max_json_depth: int = 32
+    # Delivery.
+    delivery_workers: int = 32
+    delivery_per_domain: int = 8
+    retry_base_delay: float = 60.0
+    retry_max_delay: float = 6 * 3600
+    retry_horizon: float = 4 * 24 * 3600  # give up after this long (≥ 3 days)
+    retry_jitter: float = 0.2
+    unavailable_after_days: int = 3
+    worker_poll_interval: float = 1.0
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        return self.base_url.rstrip("/")
+
+    @property
+    def domain(self) -> str:
+        """host[:port] of the public origin: the part after @ in handles."""
+        return urlsplit(self.origin).netloc.lower()
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "fedivoisin.sqlite3"
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, typ: Any, value: Any) -> Any:
+    try:
+        if typ in (bool, "bool"):
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in _BOOL_TRUE:
+                return True
+            if s in _BOOL_FALSE:
+                return False
+            raise ValueError("expected true/false")
+        if typ in (int, "int"):
+            if isinstance(value, bool):
+                raise ValueError("expected an integer")
+            return int(value)
+        if typ in (float, "float"):
+            return float(value)
+        if typ in (Path, "Path"):
+            return Path(str(value))
+        if typ in (str, "str"):
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: invalid value {value!r} ({exc})") from None
+    return value
+
+
+def load_settings(
+    flags: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> Settings:
+    """Merge the three sources and validate."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env = dict(os.environ if env is None else env)
+    fields = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+    values: dict[str, Any] = {}
+
+    env_values = {
+        k[len(ENV_PREFIX) :].lower(): v
+        for k, v in env.items()
+        if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :].lower() in fields
+    }
+    data_dir = Path(str(flags.get("data_dir") or env_values.get("data_dir") or Settings.data_dir))
+    toml_path = data_dir / TOML_NAME
+    if toml_path.exists():
+        try:
+            toml_values = tomllib.loads(toml_path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{toml_path}: {exc}") from None
+        for k, v in toml_values.items():
+            if k not in fields:
+                raise ConfigError(f"{toml_path}: unknown setting {k!r}")
+            values[k] = v
+    values.update(env_values)
+    values.update({k: v for k, v in flags.items() if k in fields})
+    values["data_dir"] = data_dir
+
+    typed = {k: _coerce(k, fields[k].type, v) for k, v in values.items()}
+    settings = Settings(**typed)
+    if not settings.base_url:
+        settings = dataclasses.replace(settings, base_url=f"http://{settings.host}:{settings.port}")
+    validate(settings)
+    return settings
+
+
+def validate(s: Settings) -> None:
+    parts = urlsplit(s.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"setting base_url: {s.base_url!r} is not an http(s) URL")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("setting base_url: must be an origin only (no path, query or fragment)")
+    if parts.username or parts.password:
+        raise ConfigError("setting base_url: must not contain user info")
+    if parts.scheme == "http" and not s.allow_private_networks and not _is_local(parts.hostname):
+        raise ConfigError(
+            "setting base_url: plain http is only for local use; use https behind a reverse proxy"
+        )
+    if not 0 <= s.port <= 65535:
+        raise ConfigError(f"setting port: {s.port} is not a TCP port")
+    for name in ("delivery_workers", "delivery_per_domain", "max_body", "max_json_depth"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name}: must be positive")
+    if s.retry_horizon < 0 or s.retry_base_delay < 0:
+        raise ConfigError("setting retry_*: must not be negative")
+
+
+def _is_local(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")

@@ -1,0 +1,234 @@
+"""Activities and objects, local and received, with their addressees for access checks."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .db import Store
+
+
+@dataclass(frozen=True)
+class StoredActivity:
+    uri: str
+    actor_uri: str
+    type: str
+    object_uri: str | None
+    local: bool
+    public: bool
+    addressees: list[str]
+    document: dict[str, Any]
+    published: float
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    uri: str
+    type: str
+    kind: str
+    attributed_to: str
+    local: bool
+    public: bool
+    addressees: list[str]
+    community_uri: str | None
+    in_reply_to: str | None
+    document: dict[str, Any]
+    published: float
+    updated: float | None
+    deleted: float | None
+    start_time: float | None
+    end_time: float | None
+
+
+def _activity(r: sqlite3.Row) -> StoredActivity:
+    return StoredActivity(
+        r["uri"],
+        r["actor_uri"],
+        r["type"],
+        r["object_uri"],
+        bool(r["local"]),
+        bool(r["public"]),
+        orjson.loads(r["addressees"]),
+        orjson.loads(r["document"]),
+        r["published"],
+    )
+
+
+def _object(r: sqlite3.Row) -> StoredObject:
+    return StoredObject(
+        r["uri"],
+        r["type"],
+        r["kind"],
+        r["attributed_to"],
+        bool(r["local"]),
+        bool(r["public"]),
+        orjson.loads(r["addressees"]),
+        r["community_uri"],
+        r["in_reply_to"],
+        orjson.loads(r["document"]),
+        r["published"],
+        r["updated"],
+        r["deleted"],
+        r["start_time"],
+        r["end_time"],
+    )
+
+
+async def insert_activity(
+    store: Store,
+    *,
+    uri: str,
+    actor_uri: str,
+    type_: str,
+    object_uri: str | None,
+    local: bool,
+    public: bool,
+    addressees: list[str],
+    document: dict[str, Any],
+    published: float,
+) -> bool:
+    """Insert once; returns False if the activity was already stored (idempotent)."""
+    n = await store.execute(
+        "INSERT OR IGNORE INTO activities"
+        " (uri, actor_uri, type, object_uri, local, public, addressees, document, published)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            uri,
+            actor_uri,
+            type_,
+            object_uri,
+            int(local),
+            int(public),
+            orjson.dumps(addressees).decode(),
+            orjson.dumps(document).decode(),
+            published,
+        ),
+    )
+    return n > 0
+
+
+async def get_activity(store: Store, uri: str) -> StoredActivity | None:
+    r = await store.fetchone("SELECT * FROM activities WHERE uri = ?", (uri,))
+    return _activity(r) if r else None
+
+
+async def outbox_page(
+    store: Store, actor_uri: str, *, public_only: bool, page: int, size: int
+) -> list[StoredActivity]:
+    sql = "SELECT * FROM activities WHERE actor_uri = ? AND local = 1"
+    if public_only:
+        sql += " AND public = 1"
+    rows = await store.fetchall(
+        sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (actor_uri, size, (page - 1) * size)
+    )
+    return [_activity(r) for r in rows]
+
+
+async def outbox_count(store: Store, actor_uri: str, *, public_only: bool) -> int:
+    sql = "SELECT count(*) AS n FROM activities WHERE actor_uri = ? AND local = 1"
+    if public_only:
+        sql += " AND public = 1"
+    r = await store.fetchone(sql, (actor_uri,))
+    return int(r["n"]) if r else 0
+
+
+async def count_local_objects(store: Store) -> int:
+    r = await store.fetchone(
+        "SELECT count(*) AS n FROM objects WHERE local = 1 AND deleted IS NULL"
+    )
+    return int(r["n"]) if r else 0
+
+
+async def upsert_object(
+    store: Store,
+    *,
+    uri: str,
+    type_: str,
+    kind: str,
+    attributed_to: str,
+    local: bool,
+    public: bool,
+    addressees: list[str],
+    community_uri: str | None,
+    in_reply_to: str | None,
+    document: dict[str, Any],
+    published: float,
+    start_time: float | None = None,
+    end_time: float | None = None,
+    updated: float | None = None,
+) -> None:
+    await store.execute(
+        "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
+        " community_uri, in_reply_to, document, published, updated, start_time, end_time)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(uri) DO UPDATE SET type = excluded.type, kind = excluded.kind,"
+        " public = excluded.public, addressees = excluded.addressees,"
+        " community_uri = coalesce(excluded.community_uri, objects.community_uri),"
+        " document = excluded.document, updated = excluded.updated,"
+        " start_time = excluded.start_time, end_time = excluded.end_time",
+        (
+            uri,
+            type_,
+            kind,
+            attributed_to,
+            int(local),
+            int(public),
+            orjson.dumps(addressees).decode(),
+            community_uri,
+            in_reply_to,
+            orjson.dumps(document).decode(),
+            published,
+            updated,
+            start_time,
+            end_time,
+        ),
+    )
+
+
+async def get_object(store: Store, uri: str) -> StoredObject | None:
+    r = await store.fetchone("SELECT * FROM objects WHERE uri = ?", (uri,))
+    return _object(r) if r else None
+
+
+async def mark_object_deleted(store: Store, uri: str, now: float) -> bool:
+    return (
+        await store.execute(
+            "UPDATE objects SET deleted = ? WHERE uri = ? AND deleted IS NULL", (now, uri)
+        )
+        > 0
+    )
+
+
+async def replies(store: Store, uri: str) -> list[StoredObject]:
+    rows = await store.fetchall(
+        "SELECT * FROM objects WHERE in_reply_to = ? AND deleted IS NULL ORDER BY id", (uri,)
+    )
+    return [_object(r) for r in rows]
+
+
+async def community_objects(
+    store: Store,
+    community_uri: str,
+    *,
+    kinds: tuple[str, ...],
+    public_only: bool,
+    page: int,
+    size: int,
+    where: str = "",
+    params: tuple[Any, ...] = (),
+    order: str = "id DESC",
+) -> list[StoredObject]:
+    marks = ", ".join("?" for _ in kinds)
+    sql = f"SELECT * FROM objects WHERE community_uri = ? AND kind IN ({marks}) AND deleted IS NULL"
+    if public_only:
+        sql += " AND public = 1"
+    if where:
+        sql += " AND " + where
+    rows = await store.fetchall(
+        sql + f" ORDER BY {order} LIMIT ? OFFSET ?",
+        (community_uri, *kinds, *params, size, (page - 1) * size),
+    )
+    return [_object(r) for r in rows]

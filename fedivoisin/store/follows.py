@@ -1,0 +1,136 @@
+"""Follow relations, local and remote, keyed by actor URIs."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from .db import Store
+
+
+@dataclass(frozen=True)
+class Follow:
+    follower: str
+    followee: str
+    state: str
+    activity_uri: str | None
+    inbox: str | None
+    shared_inbox: str | None
+
+
+def _row(r: sqlite3.Row) -> Follow:
+    return Follow(
+        r["follower"], r["followee"], r["state"], r["activity_uri"], r["inbox"], r["shared_inbox"]
+    )
+
+
+async def upsert(
+    store: Store,
+    follower: str,
+    followee: str,
+    state: str,
+    activity_uri: str | None,
+    now: float,
+    *,
+    inbox: str | None = None,
+    shared_inbox: str | None = None,
+) -> None:
+    await store.execute(
+        "INSERT INTO follows (follower, followee, state, activity_uri, inbox, shared_inbox, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(follower, followee) DO UPDATE SET"
+        "  state = CASE WHEN follows.state = 'accepted' THEN 'accepted' ELSE excluded.state END,"
+        "  activity_uri = excluded.activity_uri,"
+        "  inbox = coalesce(excluded.inbox, follows.inbox),"
+        "  shared_inbox = coalesce(excluded.shared_inbox, follows.shared_inbox)",
+        (follower, followee, state, activity_uri, inbox, shared_inbox, now),
+    )
+
+
+async def get(store: Store, follower: str, followee: str) -> Follow | None:
+    r = await store.fetchone(
+        "SELECT * FROM follows WHERE follower = ? AND followee = ?", (follower, followee)
+    )
+    return _row(r) if r else None
+
+
+async def by_activity(store: Store, activity_uri: str) -> Follow | None:
+    r = await store.fetchone("SELECT * FROM follows WHERE activity_uri = ?", (activity_uri,))
+    return _row(r) if r else None
+
+
+async def set_state(store: Store, follower: str, followee: str, state: str) -> bool:
+    return (
+        await store.execute(
+            "UPDATE follows SET state = ? WHERE follower = ? AND followee = ?",
+            (state, follower, followee),
+        )
+        > 0
+    )
+
+
+async def remove(store: Store, follower: str, followee: str) -> bool:
+    return (
+        await store.execute(
+            "DELETE FROM follows WHERE follower = ? AND followee = ?", (follower, followee)
+        )
+        > 0
+    )
+
+
+async def remove_actor(store: Store, actor_uri: str) -> int:
+    return await store.execute(
+        "DELETE FROM follows WHERE follower = ? OR followee = ?", (actor_uri, actor_uri)
+    )
+
+
+async def count(store: Store, *, followee: str | None = None, follower: str | None = None) -> int:
+    if followee is not None:
+        r = await store.fetchone(
+            "SELECT count(*) AS n FROM follows WHERE followee = ? AND state = 'accepted'",
+            (followee,),
+        )
+    else:
+        r = await store.fetchone(
+            "SELECT count(*) AS n FROM follows WHERE follower = ? AND state = 'accepted'",
+            (follower,),
+        )
+    return int(r["n"]) if r else 0
+
+
+async def followers(store: Store, followee: str, *, state: str = "accepted") -> list[Follow]:
+    rows = await store.fetchall(
+        "SELECT * FROM follows WHERE followee = ? AND state = ? ORDER BY id", (followee, state)
+    )
+    return [_row(r) for r in rows]
+
+
+async def following(store: Store, follower: str, *, state: str | None = None) -> list[Follow]:
+    if state is None:
+        rows = await store.fetchall(
+            "SELECT * FROM follows WHERE follower = ? ORDER BY id", (follower,)
+        )
+    else:
+        rows = await store.fetchall(
+            "SELECT * FROM follows WHERE follower = ? AND state = ? ORDER BY id",
+            (follower, state),
+        )
+    return [_row(r) for r in rows]
+
+
+async def page_of(
+    store: Store, *, followee: str | None = None, follower: str | None = None, page: int, size: int
+) -> list[str]:
+    if followee is not None:
+        rows = await store.fetchall(
+            "SELECT follower AS u FROM follows WHERE followee = ? AND state = 'accepted'"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (followee, size, (page - 1) * size),
+        )
+    else:
+        rows = await store.fetchall(
+            "SELECT followee AS u FROM follows WHERE follower = ? AND state = 'accepted'"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (follower, size, (page - 1) * size),
+        )
+    return [r["u"] for r in rows]

@@ -1,0 +1,54 @@
+"""create_app(settings) → the Starlette application. Nothing is opened at import time."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from .. import admin
+from ..clock import Clock, SystemClock
+from ..config import Settings
+from ..runtime import Runtime
+from ..store.db import Store
+from .problems import EXCEPTION_HANDLERS
+from .routes import actors, wellknown
+
+log = logging.getLogger("fedivoisin")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", actors.index),
+        Route("/.well-known/webfinger", wellknown.webfinger),
+        Route("/.well-known/host-meta", wellknown.host_meta),
+        Route("/.well-known/nodeinfo", wellknown.nodeinfo_links),
+        Route("/nodeinfo/2.1", wellknown.nodeinfo),
+        Route("/actors/{slug}", actors.actor),
+        Route("/@{slug}", actors.actor),
+        Route("/actors/{slug}/outbox", actors.outbox, methods=["GET"]),
+        Route("/actors/{slug}/followers", actors.followers),
+        Route("/actors/{slug}/following", actors.following),
+    ]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await Store.open(settings.db_path)
+        rt = Runtime(settings=settings, store=store, clock=clock)
+        await admin.ensure_instance_actor(store, clock, settings.instance_name)
+        if settings.allow_private_networks:
+            log.warning("allow_private_networks is ON: plain http and private addresses allowed")
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return Starlette(routes=routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

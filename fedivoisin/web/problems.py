@@ -1,0 +1,72 @@
+"""Every error becomes application/problem+json here, in exactly one place (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import ProblemError
+
+log = logging.getLogger("fedivoisin.web")
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if field:
+        body["field"] = field
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_TYPE, headers=headers
+    )
+
+
+async def handle_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    if exc.internal != exc.detail:
+        log.info("%s %s: %s", request.method, request.url.path, exc.internal)
+    headers = (
+        {"WWW-Authenticate": "Bearer"}
+        if exc.status == 401 and exc.title == "Unauthorized"
+        else None
+    )
+    return problem_response(exc.status, exc.title, exc.detail, field=exc.field, headers=headers)
+
+
+_TITLES = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+
+
+async def handle_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    title = _TITLES.get(exc.status_code, "Error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(exc.status_code, title, detail, headers=exc.headers)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem_response(500, "Internal error", "The server failed to handle this request.")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ProblemError: handle_problem,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,260 @@
+"""The one federation test rig: real fedivoisin instances on 127.0.0.1 free ports.
+
+`Instance` runs uvicorn in-process (fast; several instances share the test's event loop);
+`ProcessInstance` runs `python -m fedivoisin serve` as a child process (for restarts and
+SIGKILL). Both expose the same helpers: `base_url`, `actor(slug)`, `http`, `admin(...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from fedivoisin import admin
+from fedivoisin.clock import Clock, SystemClock
+from fedivoisin.config import Settings, load_settings
+from fedivoisin.protocol.urls import Urls
+from fedivoisin.web.app import create_app
+
+AS2 = "application/activity+json"
+
+# Fast defaults for tests: short retries, fast polling. Tests override per case.
+TEST_SETTINGS: dict[str, Any] = {
+    "allow_private_networks": True,
+    "retry_base_delay": 0.2,
+    "retry_max_delay": 2.0,
+    "worker_poll_interval": 0.05,
+    "log_level": "warning",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[Any]], timeout: float = 10.0, interval: float = 0.05
+) -> Any:
+    """Poll an async condition until truthy; fail loudly after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await condition()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+class _Base:
+    settings: Settings
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.origin
+
+    @property
+    def urls(self) -> Urls:
+        return Urls(self.settings.origin)
+
+    @property
+    def domain(self) -> str:
+        return self.urls.domain
+
+    def actor(self, slug: str) -> str:
+        return self.urls.actor(slug)
+
+    def handle(self, slug: str) -> str:
+        return f"acct:{slug}@{self.domain}"
+
+    def http(self, **kw: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=10.0, **kw)
+
+    async def admin(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kw: Any) -> Any:
+        """Run an admin operation against this instance's data dir, like the CLI does."""
+        from fedivoisin.store.db import Store
+
+        store = await Store.open(self.settings.db_path)
+        try:
+            return await fn(store, SystemClock(), *args, **kw)
+        finally:
+            await store.close()
+
+    async def community(
+        self, slug: str, name: str | None = None, kind: str = "building", **kw: Any
+    ) -> str:
+        await self.admin(admin.create_community, slug, name=name or slug.title(), kind=kind, **kw)
+        return self.actor(slug)
+
+    async def person(self, slug: str, type_: str = "Person", **kw: Any) -> str:
+        await self.admin(
+            admin.create_actor, slug, type_=type_, name=kw.pop("name", slug.title()), **kw
+        )
+        return self.actor(slug)
+
+    async def token(self, slug: str) -> str:
+        token: str = await self.admin(admin.create_token, slug)
+        return token
+
+    async def get_json(self, url: str, **headers: str) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=10.0) as c:
+            return await c.get(url, headers={"Accept": AS2, **headers})
+
+
+def make_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
+    flags = {**TEST_SETTINGS, **overrides, "data_dir": data_dir, "port": port}
+    flags.setdefault("base_url", f"http://127.0.0.1:{port}")
+    return load_settings(flags, env={})
+
+
+class Instance(_Base):
+    """An in-process instance. `async with Instance(tmp_path / "a") as a: ...`"""
+
+    def __init__(self, data_dir: Path, *, clock: Clock | None = None, **overrides: Any) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.settings = make_settings(data_dir, self.port, **overrides)
+        self.clock = clock
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def app_runtime(self) -> Any:
+        assert self._server is not None
+        return self._app.state.runtime
+
+    async def start(self) -> Instance:
+        self._app = create_app(self.settings, clock=self.clock)
+        config = uvicorn.Config(
+            self._app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            loop="none",
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("server exited during start")
+            if time.monotonic() > deadline:
+                raise TimeoutError("instance did not start")
+            await asyncio.sleep(0.01)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except TimeoutError:
+                self._task.cancel()
+            self._server = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def __aenter__(self) -> Instance:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+class ProcessInstance(_Base):
+    """A child process running `python -m fedivoisin serve`, for restarts and SIGKILL."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, **overrides: Any) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.settings = make_settings(data_dir, self.port, **overrides)
+        self.overrides = overrides
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIVOISIN_")}
+        for f in dataclasses.fields(Settings):
+            if f.name in ("extra", "data_dir", "port", "host"):
+                continue
+            value = getattr(self.settings, f.name)
+            env["FEDIVOISIN_" + f.name.upper()] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
+        return env
+
+    async def start(self) -> ProcessInstance:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.data_dir / "server.log", "ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fedivoisin",
+                "serve",
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+                "--host",
+                "127.0.0.1",
+            ],
+            env=self.env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+        async def up() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {(self.data_dir / 'server.log').read_text()[-2000:]}"
+                )
+            try:
+                async with httpx.AsyncClient(timeout=1.0) as c:
+                    r = await c.get(self.base_url + "/.well-known/nodeinfo")
+                    return r.status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_for(up, timeout=20, interval=0.1)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+        if hasattr(self, "log"):
+            self.log.close()
+
+    async def __aenter__(self) -> ProcessInstance:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

@@ -134,3 +134,13 @@ async def page_of(
             (follower, size, (page - 1) * size),
         )
     return [r["u"] for r in rows]
+
+
+async def following_of(store: Store, followee: str, *, prefix: str) -> list[str]:
+    """Accepted followers of `followee` whose URI starts with `prefix` (our local actors)."""
+    rows = await store.fetchall(
+        "SELECT follower FROM follows WHERE followee = ? AND state = 'accepted'"
+        " AND substr(follower, 1, ?) = ?",
+        (followee, len(prefix), prefix),
+    )
+    return [r["follower"] for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -12,10 +13,12 @@ from starlette.routing import Route
 from .. import admin
 from ..clock import Clock, SystemClock
 from ..config import Settings
+from ..inbox.worker import InboxWorker
+from ..outbox.delivery import DeliveryWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .problems import EXCEPTION_HANDLERS
-from .routes import actors, wellknown
+from .routes import actors, inbox, objects, outbox, wellknown
 
 log = logging.getLogger("fedivoisin")
 
@@ -29,7 +32,11 @@ def routes() -> list[Route]:
         Route("/nodeinfo/2.1", wellknown.nodeinfo),
         Route("/actors/{slug}", actors.actor),
         Route("/@{slug}", actors.actor),
-        Route("/actors/{slug}/outbox", actors.outbox, methods=["GET"]),
+        Route("/actors/{slug}/outbox", outbox.outbox, methods=["GET", "POST"]),
+        Route("/actors/{slug}/inbox", inbox.actor_inbox, methods=["GET", "POST"]),
+        Route("/inbox", inbox.shared_inbox, methods=["POST"]),
+        Route("/objects/{uid}", objects.get_object),
+        Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
         Route("/actors/{slug}/following", actors.following),
     ]
@@ -46,9 +53,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         if settings.allow_private_networks:
             log.warning("allow_private_networks is ON: plain http and private addresses allowed")
         app.state.runtime = rt
+        stop = asyncio.Event()
+        inbox_worker = InboxWorker(rt)
+        delivery_worker = DeliveryWorker(rt)
+        tasks = [
+            asyncio.create_task(inbox_worker.run(stop)),
+            asyncio.create_task(delivery_worker.run(stop)),
+        ]
+        app.state.workers = (inbox_worker, delivery_worker)
         try:
             yield
         finally:
+            stop.set()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if rt.http_client is not None:
+                await rt.http_client.close()
             await store.close()
 
     return Starlette(routes=routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from ...actor_document import actor_document_of
 from ...protocol import documents
 from ...protocol.urls import INSTANCE_SLUG
 from ...store import activities as activity_store
@@ -17,22 +18,7 @@ from .common import PAGE_SIZE, page_number, runtime
 
 
 def actor_json(request: Request, actor: LocalActor) -> dict:
-    rt = runtime(request)
-    return documents.actor_document(
-        rt.urls,
-        slug=actor.slug,
-        type_=actor.type,
-        name=actor.name,
-        summary=actor.summary,
-        rsa_public_pem=actor.rsa_public_pem,
-        ed_public_multibase=actor.ed_public_multibase,
-        manually_approves=actor.manually_approves,
-        discoverable=actor.discoverable,
-        published=actor.created_at,
-        updated=actor.updated_at,
-        community_kind=actor.community_kind,
-        join_policy=actor.join_policy,
-    )
+    return actor_document_of(runtime(request).urls, actor)
 
 
 async def actor(request: Request) -> Response:

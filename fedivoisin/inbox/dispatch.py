@@ -1,0 +1,37 @@
+"""Route a received activity to its handler: {activity type: handler}."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from .context import Ctx, Ignored
+from .handlers import content, follow
+
+Handler = Callable[[Ctx], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": follow.on_follow,
+    "Accept": follow.on_accept,
+    "Reject": follow.on_reject,
+    "Undo": follow.on_undo,
+    "Create": content.on_create,
+    "Update": content.on_update,
+    "Delete": content.on_delete,
+    "Announce": content.on_announce,
+    "Like": content.on_record_only,
+    "EmojiReact": content.on_record_only,
+    "Block": content.on_record_only,
+    "Flag": content.on_record_only,
+    "Move": content.on_record_only,
+}
+
+
+def register(type_: str, handler: Handler) -> None:
+    HANDLERS[type_] = handler
+
+
+async def dispatch(ctx: Ctx) -> None:
+    handler = HANDLERS.get(ctx.type)
+    if handler is None:
+        raise Ignored(f"{ctx.type} activities are not handled")
+    await handler(ctx)

@@ -1,0 +1,195 @@
+"""Create, Update, Delete, Announce: storing remote objects under the ownership rules.
+
+SECURITY.md rule 5: attributedTo must be the actor; Update/Delete need the stored owner;
+remote activities never touch local object ids. Rule 1: an embedded object on another
+origin is not trusted and is fetched from its own origin. Rule 14: blocks apply to the
+announced object and its author too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import RemoteError
+from ...protocol.actors import ACTOR_TYPES, host_of, same_origin
+from ...protocol.addressing import addressees, as_list, is_public, ref
+from ...protocol.timing import time_bounds
+from ...protocol.vocab import detect_kind
+from ...remote import fetch_object, forget_actor, get_actor
+from ...store import activities as activity_store
+from ...store import follows as follow_store
+from ...store import remote_actors as remote_store
+from ..context import Ctx, Ignored
+
+CREATE_HOOKS: list[Any] = []
+UPDATE_HOOKS: list[Any] = []
+DELETE_HOOKS: list[Any] = []
+ANNOUNCE_HOOKS: list[Any] = []
+
+MAX_TAGS = 100
+MAX_ATTACHMENTS = 20
+MAX_CONTENT = 100_000
+
+
+async def trusted_object(ctx: Ctx, obj: Any, *, owner: str) -> dict[str, Any]:
+    """The object as its origin says it is: embedded copies count only on the owner's origin."""
+    oid = ref(obj)
+    if oid is None:
+        raise Ignored("the activity has no object")
+    if ctx.rt.urls.is_local(oid) and not ctx.local_origin:
+        raise Ignored("remote activities cannot touch local objects")
+    if isinstance(obj, dict) and (ctx.local_origin or same_origin(oid, owner)):
+        return obj
+    if ctx.rt.urls.is_local(oid):
+        stored = await activity_store.get_object(ctx.rt.store, oid)
+        if stored is None:
+            raise Ignored("unknown local object")
+        return stored.document
+    try:
+        return await fetch_object(ctx.rt, oid)
+    except RemoteError as exc:
+        raise Ignored(f"could not fetch {oid}: {exc}") from None
+
+
+def check_limits(obj: dict[str, Any]) -> None:
+    """SECURITY.md rule 12: cap every federated field."""
+    if len(as_list(obj.get("tag"))) > MAX_TAGS:
+        raise Ignored("too many tags")
+    if len(as_list(obj.get("attachment"))) > MAX_ATTACHMENTS:
+        raise Ignored("too many attachments")
+    content = obj.get("content")
+    if isinstance(content, str) and len(content) > MAX_CONTENT:
+        raise Ignored("content too long")
+    for key in ("oneOf", "anyOf"):
+        if len(as_list(obj.get(key))) > 50:
+            raise Ignored("too many poll options")
+
+
+async def store_remote_object(ctx: Ctx, obj: dict[str, Any], *, local: bool = False) -> None:
+    check_limits(obj)
+    start, end = time_bounds(obj)
+    await activity_store.upsert_object(
+        ctx.rt.store,
+        uri=obj["id"],
+        type_=str(obj.get("type")),
+        kind=detect_kind(obj),
+        attributed_to=ref(obj.get("attributedTo")) or ctx.actor,
+        local=local,
+        public=is_public(obj),
+        addressees=addressees(obj),
+        community_uri=ref(obj.get("audience")),
+        in_reply_to=ref(obj.get("inReplyTo")),
+        document=obj,
+        published=ctx.rt.clock.now(),
+        updated=ctx.rt.clock.now() if ctx.type == "Update" else None,
+        start_time=start,
+        end_time=end,
+    )
+
+
+async def on_create(ctx: Ctx) -> None:
+    obj = await trusted_object(ctx, ctx.object, owner=ctx.actor)
+    author = ref(obj.get("attributedTo"))
+    if author is not None and author != ctx.actor:
+        raise Ignored("attributedTo is not the activity's actor")
+    if not isinstance(obj.get("id"), str):
+        raise Ignored("the object has no id")
+    existing = await activity_store.get_object(ctx.rt.store, obj["id"])
+    if existing is not None and existing.attributed_to != ctx.actor:
+        raise Ignored("an object of someone else cannot be re-created")
+    if not ctx.local_origin:
+        await store_remote_object(ctx, obj)
+    ctx.activity["object"] = obj
+    for hook in CREATE_HOOKS:
+        await hook(ctx, obj)
+
+
+async def on_update(ctx: Ctx) -> None:
+    oid = ctx.object_id
+    obj = ctx.object
+    if oid == ctx.actor or (isinstance(obj, dict) and set(as_list(obj.get("type"))) & ACTOR_TYPES):
+        if oid != ctx.actor:
+            raise Ignored("an actor can only update itself")
+        if not ctx.local_origin:
+            try:
+                await get_actor(ctx.rt, ctx.actor, refetch=True)
+            except RemoteError as exc:
+                raise Ignored(f"could not refresh {oid}: {exc}") from None
+        return
+    if oid is None:
+        raise Ignored("Update without object")
+    existing = await activity_store.get_object(ctx.rt.store, oid)
+    if existing is None:
+        raise Ignored("Update of an object we do not have")
+    if existing.attributed_to != ctx.actor:
+        raise Ignored("only the author can update an object")
+    fresh = await trusted_object(ctx, obj, owner=ctx.actor)
+    if ref(fresh.get("attributedTo")) not in (None, ctx.actor):
+        raise Ignored("attributedTo cannot change")
+    if not ctx.local_origin:
+        await store_remote_object(ctx, fresh)
+    ctx.activity["object"] = fresh
+    for hook in UPDATE_HOOKS:
+        await hook(ctx, fresh)
+
+
+async def on_delete(ctx: Ctx) -> None:
+    oid = ctx.object_id
+    if oid is None:
+        raise Ignored("Delete without object")
+    if oid == ctx.actor:
+        await remote_store.delete(ctx.rt.store, oid)
+        await follow_store.remove_actor(ctx.rt.store, oid)
+        forget_actor(ctx.rt, oid)
+        for hook in DELETE_HOOKS:
+            await hook(ctx, None)
+        return
+    if ctx.rt.urls.is_local(oid) and not ctx.local_origin:
+        raise Ignored("remote activities cannot delete local objects")
+    existing = await activity_store.get_object(ctx.rt.store, oid)
+    if existing is None:
+        raise Ignored("Delete of an object we do not have")
+    if existing.attributed_to != ctx.actor and not await _moderates(ctx, existing.community_uri):
+        raise Ignored("only the author can delete an object")
+    await activity_store.mark_object_deleted(ctx.rt.store, oid, ctx.rt.clock.now())
+    for hook in DELETE_HOOKS:
+        await hook(ctx, existing)
+
+
+async def _moderates(ctx: Ctx, community: str | None) -> bool:
+    """A community (FEP-1b12 group) may delete posts made in it."""
+    return community is not None and community == ctx.actor
+
+
+async def on_announce(ctx: Ctx) -> None:
+    oid = ctx.object_id
+    if oid is None:
+        raise Ignored("Announce without object")
+    inner = ctx.object
+    # FEP-1b12: a group announces the member's activity; unwrap to the object it carries.
+    if isinstance(inner, dict) and inner.get("type") in ("Create", "Update") and inner.get("object"):
+        oid = ref(inner.get("object")) or oid
+    if ctx.rt.urls.is_local(oid):
+        for hook in ANNOUNCE_HOOKS:
+            await hook(ctx, None)
+        return
+    if await ctx.rt.is_blocked(host_of(oid)):
+        raise Ignored("the announced object is on a blocked domain")
+    try:
+        obj = await fetch_object(ctx.rt, oid)
+    except RemoteError as exc:
+        raise Ignored(f"could not fetch announced {oid}: {exc}") from None
+    author = ref(obj.get("attributedTo")) or ref(obj.get("actor"))
+    if author and await ctx.rt.is_blocked(host_of(author)):
+        raise Ignored("the announced object's author is on a blocked domain")
+    if obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), (dict, str)):
+        return  # an activity, not an object: its object arrives on its own
+    await store_remote_object(ctx, {**obj, "attributedTo": author or ctx.actor})
+    ctx.activity["object"] = obj
+    for hook in ANNOUNCE_HOOKS:
+        await hook(ctx, obj)
+
+
+async def on_record_only(ctx: Ctx) -> None:
+    """Like, Block, Flag, Move…: kept in the activity log; no side effect yet."""
+    return None

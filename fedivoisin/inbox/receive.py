@@ -1,0 +1,158 @@
+"""POST to an inbox: cheap checks, authentication, origin rules, blocks, dedup → persist → 202.
+
+Nothing here has side effects beyond one INSERT into the durable `received` queue; the inbox
+worker does the rest (store, then process). The order matters: every check that can refuse
+happens before the row is written (SECURITY.md rules 3, 4, 5, 14).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from ..errors import (
+    Forbidden,
+    InvalidActivity,
+    RemoteError,
+    SignatureRejected,
+    TooLarge,
+    UnsupportedMediaType,
+)
+from ..protocol.actors import host_of, same_origin
+from ..protocol.addressing import ref
+from ..protocol.context import reject_unsafe_jsonld
+from ..runtime import Runtime
+from ..store import inbox_queue
+from .authenticate import request_url, verify
+
+ACCEPTED_TYPES = ("application/activity+json", "application/ld+json")
+
+
+def check_content_type(value: str) -> None:
+    media = value.split(";", 1)[0].strip().lower()
+    if media not in ACCEPTED_TYPES and media != "application/json":
+        raise UnsupportedMediaType(
+            "inbox accepts application/activity+json or application/ld+json only"
+        )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise TooLarge(f"the body is larger than {limit} bytes")
+        except ValueError:
+            raise InvalidActivity("Content-Length is not a number") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_depth_ok(value: Any, limit: int) -> bool:
+    """Iterative depth check: deep nesting is a cheap DoS on naive recursive code."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return False
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values() if isinstance(x, dict | list))
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v if isinstance(x, dict | list))
+    return True
+
+
+def parse_activity(body: bytes, max_depth: int) -> dict[str, Any]:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidActivity("the body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise InvalidActivity("an activity must be a JSON object")
+    if not json_depth_ok(doc, max_depth):
+        raise InvalidActivity(f"the JSON is nested deeper than {max_depth} levels")
+    try:
+        reject_unsafe_jsonld(doc)
+    except ValueError as exc:
+        raise InvalidActivity(str(exc)) from None
+    if not isinstance(doc.get("type"), str):
+        raise InvalidActivity("the activity has no type", field="type")
+    actor = ref(doc.get("actor"))
+    if not actor or not actor.startswith(("https://", "http://")):
+        raise InvalidActivity("the activity has no actor", field="actor")
+    aid = doc.get("id")
+    if aid is not None and not isinstance(aid, str):
+        raise InvalidActivity("the activity id must be a string", field="id")
+    return doc
+
+
+def involved_hosts(doc: dict[str, Any]) -> set[str]:
+    """Every host an activity involves (actor, object, its author, announced/undone objects):
+    blocks apply to all of them (SECURITY.md rule 14)."""
+    hosts = set()
+    for v in (doc.get("actor"), doc.get("object"), doc.get("target"), doc.get("origin")):
+        r = ref(v)
+        if r:
+            hosts.add(host_of(r))
+        if isinstance(v, dict):
+            for inner in (v.get("attributedTo"), v.get("actor"), v.get("object")):
+                ri = ref(inner)
+                if ri:
+                    hosts.add(host_of(ri))
+    hosts.discard("")
+    return hosts
+
+
+def is_self_delete(doc: dict[str, Any]) -> bool:
+    return doc.get("type") == "Delete" and ref(doc.get("object")) == ref(doc.get("actor"))
+
+
+async def receive(rt: Runtime, request: Request, recipient: str | None) -> bool:
+    """Returns True when queued, False when it was a duplicate or quietly dropped."""
+    check_content_type(request.headers.get("content-type", ""))
+    body = await read_body(request, rt.settings.max_body)
+    doc = parse_activity(body, rt.settings.max_json_depth)
+    actor = ref(doc.get("actor"))
+    assert actor is not None
+    blocked = await rt.blocked_hosts()
+    if any(rt.is_blocked_cached(h) for h in involved_hosts(doc)) and blocked:
+        raise Forbidden("this domain is blocked here")
+    try:
+        signer = await verify(rt, "POST", request_url(rt, request), request.headers, body)
+    except SignatureRejected as exc:
+        # A deleted actor's key is gone with it: drop its Delete quietly, no retry storm.
+        if is_self_delete(doc) and "could not be fetched" in exc.detail:
+            return False
+        raise
+    if signer != actor:
+        raise SignatureRejected(
+            "the activity's actor is not the owner of the signing key",
+            internal=f"actor {actor} signed by {signer}",
+        )
+    aid = doc.get("id")
+    if isinstance(aid, str) and not same_origin(aid, actor):
+        raise InvalidActivity("the activity id is not on the actor's origin", field="id")
+    if rt.urls.is_local(actor):
+        raise InvalidActivity("activities of local actors are not accepted from outside")
+    key = aid or "urn:sha256:" + hashlib.sha256(body).hexdigest()
+    try:
+        return await inbox_queue.enqueue(
+            rt.store,
+            activity_uri=key,
+            signer=signer,
+            actor_uri=actor,
+            recipient=recipient,
+            body=body,
+            now=rt.clock.now(),
+        )
+    except RemoteError:  # pragma: no cover - defensive; enqueue does no remote I/O
+        raise

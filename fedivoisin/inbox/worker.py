@@ -1,0 +1,119 @@
+"""The inbox worker: processes the durable `received` queue off the request path.
+
+`run_once()` handles every due row (tests call it, or wait on the running loop). A handler
+error other than Ignored is retried a few times with backoff, then the row is marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+
+from ..protocol.addressing import addressees, is_public, ref
+from ..runtime import Runtime
+from ..store import activities as activity_store
+from ..store import follows as follow_store
+from ..store import inbox_items
+from ..store import inbox_queue as queue
+from ..store.inbox_queue import Received
+from .context import Ctx, Ignored
+from .dispatch import dispatch
+
+log = logging.getLogger("fedivoisin.inbox")
+
+MAX_ATTEMPTS = 5
+
+
+async def local_recipients(ctx: Ctx) -> list[str]:
+    """Local actors this activity reaches: named ones, the personal inbox it came to, and
+    local followers of the sender when it is addressed to its followers or the public."""
+    rt = ctx.rt
+    slugs: list[str] = []
+    if ctx.recipient:
+        slugs.append(ctx.recipient)
+    targets = addressees(ctx.activity)
+    for uri in [*targets, ctx.object_id or ""]:
+        slug = rt.urls.slug_of(uri)
+        if slug and uri == rt.urls.actor(slug) and slug not in slugs:
+            slugs.append(slug)
+    if not ctx.local_origin:
+        follower_collections = {u for u in targets if u.endswith("/followers")}
+        if follower_collections or is_public(ctx.activity) or ctx.type == "Announce":
+            for f in await follow_store.following_of(rt.store, ctx.actor, prefix=rt.urls.origin):
+                slug = rt.urls.slug_of(f)
+                if slug and slug not in slugs:
+                    slugs.append(slug)
+    return slugs
+
+
+async def process(rt: Runtime, row: Received) -> None:
+    doc = orjson.loads(row.body)
+    ctx = Ctx(
+        rt=rt,
+        activity=doc,
+        signer=row.signer,
+        recipient=row.recipient,
+        local_origin=rt.urls.is_local(row.signer),
+    )
+    try:
+        await dispatch(ctx)
+    except Ignored as reason:
+        log.info("%s %s ignored: %s", ctx.type, ctx.id, reason)
+    aid = ctx.id or row.activity_uri
+    if not ctx.local_origin:
+        obj = ctx.activity.get("object")
+        await activity_store.insert_activity(
+            rt.store,
+            uri=aid,
+            actor_uri=ctx.actor,
+            type_=ctx.type,
+            object_uri=ref(obj),
+            local=False,
+            public=is_public(ctx.activity),
+            addressees=addressees(ctx.activity),
+            document=ctx.activity,
+            published=rt.clock.now(),
+        )
+    for slug in await local_recipients(ctx):
+        if rt.urls.actor(slug) != ctx.actor:
+            await inbox_items.add(rt.store, slug, aid, rt.clock.now())
+
+
+class InboxWorker:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.wakeup = asyncio.Event()
+        rt.caches["inbox_wakeup"] = self.wakeup
+
+    async def run_once(self) -> int:
+        rows = await queue.due(self.rt.store, self.rt.clock.now())
+        for row in rows:
+            try:
+                await process(self.rt, row)
+            except Exception as exc:
+                log.exception("processing %s failed", row.activity_uri)
+                give_up = row.attempts + 1 >= MAX_ATTEMPTS
+                delay = self.rt.settings.retry_base_delay * (2**row.attempts)
+                await queue.mark_retry(
+                    self.rt.store, row.id, repr(exc), self.rt.clock.now() + delay, give_up
+                )
+                continue
+            await queue.mark_done(self.rt.store, row.id)
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                n = await self.run_once()
+            except Exception:
+                log.exception("inbox cycle failed")
+                n = 0
+            if n:
+                continue
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.rt.settings.worker_poll_interval * 20)
+            except TimeoutError:
+                pass

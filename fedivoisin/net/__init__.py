@@ -1,0 +1,1 @@
+"""Outbound HTTP internals; import the public API from `fedivoisin.http`."""

@@ -1,0 +1,117 @@
+"""Audiences and visibility: who may see an activity, and where it must be delivered. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .documents import PUBLIC, PUBLIC_ALIASES
+
+ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
+PRIVATE_FIELDS = ("bto", "bcc")
+
+
+def as_list(value: Any) -> list[Any]:
+    """AS2 values may be a scalar, a list, or absent."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def ref(value: Any) -> str | None:
+    """The id of a reference that may be a string, a Link/object with `id`/`href`, or absent."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        v = value.get("id") or value.get("href")
+        return v if isinstance(v, str) else None
+    return None
+
+
+def refs(value: Any) -> list[str]:
+    out = []
+    for v in as_list(value):
+        r = ref(v)
+        if r:
+            out.append(r)
+    return out
+
+
+def addressees(doc: Mapping[str, Any], *, include_object: bool = True) -> list[str]:
+    """Every IRI the document is addressed to (to, cc, bto, bcc, audience), deduplicated."""
+    seen: dict[str, None] = {}
+    for f in ADDRESS_FIELDS:
+        for r in refs(doc.get(f)):
+            seen[PUBLIC if r in PUBLIC_ALIASES else r] = None
+    obj = doc.get("object")
+    if include_object and isinstance(obj, dict):
+        for r in addressees(obj, include_object=False):
+            seen[r] = None
+    return list(seen)
+
+
+def is_public(doc: Mapping[str, Any]) -> bool:
+    return PUBLIC in addressees(doc)
+
+
+def is_listed_public(doc: Mapping[str, Any]) -> bool:
+    """Public and in `to` (Mastodon's 'public' as opposed to 'unlisted')."""
+    return any(r in PUBLIC_ALIASES for r in refs(doc.get("to")))
+
+
+def strip_private(doc: dict[str, Any]) -> dict[str, Any]:
+    """Remove bto/bcc (ActivityPub §6.1: never sent), also from an embedded object."""
+    out = {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}
+    obj = out.get("object")
+    if isinstance(obj, dict) and any(k in obj for k in PRIVATE_FIELDS):
+        out["object"] = {k: v for k, v in obj.items() if k not in PRIVATE_FIELDS}
+    return out
+
+
+def may_see(
+    *,
+    addressed: Iterable[str],
+    author: str,
+    viewer: str | None,
+    viewer_collections: Iterable[str] = (),
+) -> bool:
+    """Access rule for GETs: public to anyone; otherwise the author, a named addressee, or a
+    member of an addressed collection (followers/members) the caller resolved for the viewer."""
+    addressed = set(addressed)
+    if PUBLIC in addressed:
+        return True
+    if viewer is None:
+        return False
+    if viewer == author or viewer in addressed:
+        return True
+    return bool(addressed.intersection(viewer_collections))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One inbox to deliver to, and the actors reached through it (for 410 handling)."""
+
+    inbox: str
+    recipients: tuple[str, ...]
+
+
+def fold_inboxes(
+    recipients: Iterable[tuple[str, str | None, str | None]], *, exclude: Iterable[str] = ()
+) -> list[Target]:
+    """(actor, inbox, shared_inbox) → deliveries, one per shared inbox when the actor
+    advertises one, deduplicated; the sender and Public excluded."""
+    skip = set(exclude) | {PUBLIC}
+    by_inbox: dict[str, list[str]] = {}
+    for actor, inbox, shared in recipients:
+        if actor in skip:
+            continue
+        target = shared or inbox
+        if not target:
+            continue
+        lst = by_inbox.setdefault(target, [])
+        if actor not in lst:
+            lst.append(actor)
+    return [Target(inbox, tuple(actors)) for inbox, actors in by_inbox.items()]

@@ -1,0 +1,90 @@
+"""GET of local objects and activities, only as far as their audience allows.
+
+Public ones to anyone; followers-only, members-only or direct ones only to a signed fetch
+(or a bearer token) of an actor in the audience; everyone else gets 404, never a hint.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...errors import Gone, NotFound
+from ...protocol.addressing import may_see, strip_private
+from ...protocol.documents import AS2
+from ...runtime import Runtime
+from ...store import activities as activity_store
+from ...store import follows as follow_store
+from .. import auth
+from ..negotiation import activity_response
+from .common import runtime
+
+
+async def viewer_of(request: Request) -> str | None:
+    rt = runtime(request)
+    bearer = await auth.bearer_actor(request, optional=True)
+    if bearer is not None:
+        return rt.urls.actor(bearer.slug)
+    return await auth.fetch_guard(request)
+
+
+async def viewer_collections(rt: Runtime, viewer: str, addressed: list[str]) -> list[str]:
+    """Which of our addressed collections (followers/members) the viewer belongs to."""
+    found = []
+    for uri in addressed:
+        slug = rt.urls.slug_of(uri)
+        if slug is None:
+            continue
+        owner = rt.urls.actor(slug)
+        if uri == rt.urls.followers(slug):
+            f = await follow_store.get(rt.store, viewer, owner)
+            if f is not None and f.state == "accepted":
+                found.append(uri)
+        elif uri == rt.urls.members(slug):
+            from ...store import members as member_store
+
+            if await member_store.is_member(rt.store, owner, viewer):
+                found.append(uri)
+    return found
+
+
+async def can_see(request: Request, addressed: list[str], author: str) -> bool:
+    rt = runtime(request)
+    if may_see(addressed=addressed, author=author, viewer=None):
+        return True
+    viewer = await viewer_of(request)
+    if viewer is None:
+        return False
+    collections = await viewer_collections(rt, viewer, addressed)
+    return may_see(addressed=addressed, author=author, viewer=viewer, viewer_collections=collections)
+
+
+async def get_object(request: Request) -> Response:
+    rt = runtime(request)
+    uri = rt.urls.object(request.path_params["uid"])
+    stored = await activity_store.get_object(rt.store, uri)
+    if stored is None or not stored.local:
+        raise NotFound("no such object")
+    if not await can_see(request, stored.addressees, stored.attributed_to):
+        raise NotFound("no such object")
+    if stored.deleted is not None:
+        raise Gone("this object was deleted")
+    doc = {"@context": [AS2, *_ctx_tail()], **strip_private(stored.document)}
+    return activity_response(request, doc, private=not stored.public)
+
+
+async def get_activity(request: Request) -> Response:
+    rt = runtime(request)
+    uri = rt.urls.activity(request.path_params["uid"])
+    stored = await activity_store.get_activity(rt.store, uri)
+    if stored is None or not stored.local:
+        raise NotFound("no such activity")
+    if not await can_see(request, stored.addressees, stored.actor_uri):
+        raise NotFound("no such activity")
+    return activity_response(request, strip_private(stored.document), private=not stored.public)
+
+
+def _ctx_tail() -> list[object]:
+    from ...protocol.context import OUTGOING_CONTEXT
+
+    return [c for c in OUTGOING_CONTEXT if c != AS2]

@@ -55,7 +55,8 @@ def http(rt: Runtime) -> HttpClient:
                 user_agent=f"fedivoisin/0.1 (+{s.origin})",
                 is_blocked=rt.is_blocked_cached,
                 per_host_limit=s.delivery_per_domain,
-            )
+            ),
+            clock=rt.clock,
         )
     return rt.http_client
 

@@ -28,6 +28,7 @@ from .signatures_common import (
     imf_fixdate,
     lower_headers,
     request_target,
+    safe_name,
     split_url,
 )
 
@@ -212,7 +213,7 @@ def _signing_strings(
         else:
             value = headers.get(name)
             if value is None:
-                return Rejected(f"A signed header is missing: {name}.")
+                return Rejected(f"A signed header is missing: {safe_name(name)}.")
             if "\n" in value or "\r" in value:
                 return Rejected("Signed header values must not contain line breaks.")
             lines.append(f"{name}: {value.strip()}")

@@ -79,6 +79,13 @@ class ParsedSignature:
     label: str | None = None
 
 
+def safe_name(name: str) -> str:
+    """A peer-chosen header or component name, echoed in a reason only if it is tame."""
+    if len(name) <= 40 and name.replace("-", "").replace("@", "").isalnum() and name.isascii():
+        return name
+    return "(unprintable name)"
+
+
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Header names folded to lower case, so every later lookup is case-insensitive."""
     return {name.lower(): value for name, value in headers.items()}

@@ -29,6 +29,7 @@ from .signatures_common import (
     header_value,
     lower_headers,
     request_target,
+    safe_name,
     split_url,
 )
 
@@ -245,10 +246,10 @@ def _component_value(
         return Rejected("Component parameters are not supported.")
     if name.startswith("@"):
         derived = _derived(name, method, url, parts)
-        return Rejected(f"Unsupported derived component: {name}.") if derived is None else derived
+        return Rejected(f"Unsupported derived component: {safe_name(name)}.") if derived is None else derived
     value = headers.get(name)
     if value is None:
-        return Rejected(f"A covered header is missing: {name}.")
+        return Rejected(f"A covered header is missing: {safe_name(name)}.")
     return value.strip()
 
 

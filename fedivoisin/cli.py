@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    if args.command != "serve":
+        import logging
+
+        logging.basicConfig(level=logging.ERROR, format="fedivoisin: %(message)s")
     try:
         result: Any = handler(args)
         if asyncio.iscoroutine(result):

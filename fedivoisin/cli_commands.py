@@ -11,6 +11,7 @@ from . import admin
 from .clock import SystemClock
 from .config import Settings, load_settings
 from .protocol.urls import Urls
+from .runtime import Runtime
 from .store import actors as actor_store
 from .store import blocks as block_store
 from .store.db import Store
@@ -124,5 +125,128 @@ async def domain_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@asynccontextmanager
+async def runtime_of(args: argparse.Namespace) -> AsyncIterator[Runtime]:
+    """A Runtime without workers: what the CLI needs to publish (rows are delivered by the
+    server's worker, now if it runs, or when it starts)."""
+    async with opened(args) as (settings, store):
+        rt = Runtime(settings=settings, store=store)
+        await admin.ensure_instance_actor(store, rt.clock, settings.instance_name)
+        try:
+            yield rt
+        finally:
+            if rt.http_client is not None:
+                await rt.http_client.close()
+
+
+async def follow(args: argparse.Namespace) -> int:
+    from .outbox import follows
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        doc = await follows.follow(rt, actor, args.target)
+        print(f"{args.slug} asked to follow {doc['object']} (pending until accepted)")
+    return 0
+
+
+async def unfollow(args: argparse.Namespace) -> int:
+    from .outbox import follows
+    from .remote import resolve_handle
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        target = await resolve_handle(rt, args.target)
+        await follows.unfollow(rt, actor, target)
+        print(f"{args.slug} no longer follows {target}")
+    return 0
+
+
+async def follows_pending(args: argparse.Namespace) -> int:
+    from .outbox import follows
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        for f in await follows.pending(rt, actor):
+            print(f"{f.follower}\t{f.activity_uri or ''}")
+    return 0
+
+
+async def follows_answer(args: argparse.Namespace) -> int:
+    from .outbox import follows
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        accept = args.action == "approve"
+        await follows.answer(rt, actor, args.follower, accept=accept)
+        print(f"{'approved' if accept else 'rejected'} {args.follower}")
+    return 0
+
+
+async def queue_show(args: argparse.Namespace) -> int:
+    from .store import deliveries
+
+    async with opened(args) as (_settings, store):
+        rows = await deliveries.summary(store)
+        down = await deliveries.unavailable_hosts(store)
+        table: dict[str, dict[str, int]] = {}
+        for host, state, n in rows:
+            table.setdefault(host, {})[state] = n
+        print("domain\tpending\tretrying\tfailed\tdelivered")
+        for host, counts in sorted(table.items()):
+            mark = " (unavailable)" if host in down else ""
+            print(
+                f"{host}{mark}\t{counts.get('pending', 0)}\t{counts.get('retrying', 0)}"
+                f"\t{counts.get('failed', 0)}\t{counts.get('delivered', 0)}"
+            )
+    return 0
+
+
+async def queue_retry(args: argparse.Namespace) -> int:
+    from .store import deliveries
+
+    async with opened(args) as (_settings, store):
+        host = block_store.normalise_host(args.host)
+        n = await deliveries.retry_host(store, host, SystemClock().now())
+        print(f"{n} deliveries to {host} will be retried now")
+    return 0
+
+
 def add_federation_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Follows, queue, relays and demo: added as those features land."""
+    p = sub.add_parser("follow", help="make a local actor follow someone (handle or URL)")
+    common(p)
+    p.add_argument("slug")
+    p.add_argument("target", help="acct:user@host, @user@host, or an actor URL")
+    p.set_defaults(handler=follow)
+
+    p = sub.add_parser("unfollow", help="undo a follow")
+    common(p)
+    p.add_argument("slug")
+    p.add_argument("target")
+    p.set_defaults(handler=unfollow)
+
+    fl = sub.add_parser("follows", help="follow requests awaiting approval").add_subparsers(
+        dest="action", required=True
+    )
+    p = fl.add_parser("pending", help="list pending follow requests of an actor")
+    common(p)
+    p.add_argument("slug")
+    p.set_defaults(handler=follows_pending)
+    for name in ("approve", "reject"):
+        p = fl.add_parser(name, help=f"{name} a follow request")
+        common(p)
+        p.add_argument("slug")
+        p.add_argument("follower", help="follower actor URL, handle, or Follow activity id")
+        p.set_defaults(handler=follows_answer)
+
+    q = sub.add_parser("queue", help="delivery queue per domain")
+    common(q)
+    q.set_defaults(handler=queue_show)
+    qs = q.add_subparsers(dest="action")
+    p = qs.add_parser("retry", help="retry a domain's deliveries now")
+    common(p)
+    p.add_argument("host")
+    p.set_defaults(handler=queue_retry)
+
+    from .cli_communities import add_community_commands
+
+    add_community_commands(sub, common)

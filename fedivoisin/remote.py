@@ -102,12 +102,16 @@ def _remember(rt: Runtime, key: KnownKey) -> KnownKey:
     return key
 
 
-async def _save_actor(rt: Runtime, doc: dict[str, Any], *, keep_key_of: RemoteActor | None) -> RemoteActor:
+async def _save_actor(
+    rt: Runtime, doc: dict[str, Any], *, keep_key_of: RemoteActor | None
+) -> RemoteActor:
     try:
         info = actor_from_json(doc)
     except ActorDocumentError as exc:
         raise RemoteError(str(exc)) from None
-    key_id, pem = next(((k, v) for k, v in info.keys.items() if not v.startswith("multibase:")), (None, None))
+    key_id, pem = next(
+        ((k, v) for k, v in info.keys.items() if not v.startswith("multibase:")), (None, None)
+    )
     if keep_key_of is not None and keep_key_of.key_id:
         key_id, pem = keep_key_of.key_id, keep_key_of.public_key_pem
     actor = RemoteActor(
@@ -157,12 +161,19 @@ async def get_key(rt: Runtime, key_id: str, *, refresh: bool = False) -> KnownKe
         actor = await actor_store.require_actor(rt.store, local_slug)
         return _remember(
             rt,
-            KnownKey(key_id, rt.urls.actor(local_slug), keylib.load_public_key_pem(actor.rsa_public_pem), rt.clock.now()),
+            KnownKey(
+                key_id,
+                rt.urls.actor(local_slug),
+                keylib.load_public_key_pem(actor.rsa_public_pem),
+                rt.clock.now(),
+            ),
         )
     if not refresh:
         row = await remote_store.by_key(rt.store, key_id)
         if row is not None and row.public_key_pem:
-            return _remember(rt, KnownKey(key_id, row.uri, _load_public(row.public_key_pem), row.fetched_at))
+            return _remember(
+                rt, KnownKey(key_id, row.uri, _load_public(row.public_key_pem), row.fetched_at)
+            )
     url = key_id.split("#", 1)[0]
     doc = await fetch(rt, url)
     if set(as_list(doc.get("type"))) & ACTOR_TYPES:
@@ -239,7 +250,10 @@ async def resolve_handle(rt: Runtime, handle: str) -> str:
         # Split-domain setups must answer the reverse lookup on the actor's own host.
         back = f"{scheme}://{_netloc(actor.uri)}/.well-known/webfinger?resource={quote(actor.uri)}"
         jrd2 = (await http(rt).get_json(back)).document
-        if not isinstance(jrd2, dict) or jrd2.get("subject", "").lower() != f"acct:{user}@{host}".lower():
+        if (
+            not isinstance(jrd2, dict)
+            or jrd2.get("subject", "").lower() != f"acct:{user}@{host}".lower()
+        ):
             raise RemoteError(f"{actor_uri} does not map back to {user}@{host}")
     return actor.uri
 
@@ -253,4 +267,3 @@ def _netloc(url: str) -> str:
 def _looks_local(host: str) -> bool:
     h = host.split(":")[0]
     return h in ("localhost", "::1") or h.startswith("127.") or h.startswith("[")
-

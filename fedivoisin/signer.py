@@ -29,12 +29,16 @@ def signers_for(urls: Urls, actor: LocalActor, now: Any) -> dict[str, SignHook]:
     private = _load(actor.rsa_private_pem)
     key_id = urls.key_id(actor.slug)
 
-    def cavage(method: str, url: str, headers: dict[str, str], body: bytes | None) -> dict[str, str]:
+    def cavage(
+        method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> dict[str, str]:
         return sig.sign_cavage(
             method, url, headers, body, key_id=key_id, private_key=private, now=now()
         )
 
-    def rfc9421(method: str, url: str, headers: dict[str, str], body: bytes | None) -> dict[str, str]:
+    def rfc9421(
+        method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> dict[str, str]:
         return sig.sign_rfc9421(
             method, url, headers, body, key_id=key_id, private_key=private, now=now()
         )

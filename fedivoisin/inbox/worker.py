@@ -114,6 +114,8 @@ class InboxWorker:
                 continue
             self.wakeup.clear()
             try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.rt.settings.worker_poll_interval * 20)
+                await asyncio.wait_for(
+                    self.wakeup.wait(), timeout=self.rt.settings.worker_poll_interval
+                )
             except TimeoutError:
                 pass

@@ -21,7 +21,18 @@ from . import follows
 from .publish import new_id, publish
 
 ACTIVITY_TYPES = frozenset(
-    {"Create", "Update", "Delete", "Follow", "Undo", "Accept", "Reject", "Like", "Announce", "Block"}
+    {
+        "Create",
+        "Update",
+        "Delete",
+        "Follow",
+        "Undo",
+        "Accept",
+        "Reject",
+        "Like",
+        "Announce",
+        "Block",
+    }
 )
 OBJECT_TYPES = frozenset(
     {"Note", "Article", "Event", "Question", "Page", "Image", "Document", "Place"}
@@ -81,7 +92,9 @@ async def handle(rt: Runtime, actor: LocalActor, body: Any) -> dict[str, Any]:
     if type_ == "Undo":
         return await undo(rt, actor, body)
     if type_ in ("Accept", "Reject"):
-        return await follows.answer(rt, actor, _require_str(body, "object"), accept=type_ == "Accept")
+        return await follows.answer(
+            rt, actor, _require_str(body, "object"), accept=type_ == "Accept"
+        )
     return await simple(rt, actor, body)
 
 
@@ -146,7 +159,12 @@ async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
 
         return await update_profile(rt, actor, obj)
     stored = await _own_object(rt, actor, oid)
-    merged = {**stored.document, **{k: v for k, v in obj.items() if k not in ("@context", "id", "attributedTo", "published")}}
+    merged = {
+        **stored.document,
+        **{
+            k: v for k, v in obj.items() if k not in ("@context", "id", "attributedTo", "published")
+        },
+    }
     merged["updated"] = iso(rt.clock.now())
     kind = detect_kind(merged)
     if kind in VALIDATED_KINDS:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
@@ -85,14 +84,20 @@ class DeliveryWorker:
         async def one(d: dstore.Delivery) -> None:
             now = rt.clock.now()
             if d.expires_at is not None and now >= d.expires_at:
-                results.append(dstore.Result(d.id, "failed", None, "expired before delivery", now, now))
+                results.append(
+                    dstore.Result(d.id, "failed", None, "expired before delivery", now, now)
+                )
                 return
             body = await self._body(d.activity_uri)
             hooks = await self._signers(d.sender)
             if body is None or hooks is None:
-                results.append(dstore.Result(d.id, "failed", None, "activity or sender gone", now, now))
+                results.append(
+                    dstore.Result(d.id, "failed", None, "activity or sender gone", now, now)
+                )
                 return
-            sem = self.per_host.setdefault(d.host, asyncio.Semaphore(rt.settings.delivery_per_domain))
+            sem = self.per_host.setdefault(
+                d.host, asyncio.Semaphore(rt.settings.delivery_per_domain)
+            )
             async with self.sem, sem:
                 try:
                     res = await http(rt).post(d.inbox, body, signers=hooks)
@@ -115,12 +120,16 @@ class DeliveryWorker:
                 health[d.host] = True
             elif outcome.action == "retry":
                 results.append(
-                    dstore.Result(d.id, "pending", status, error or outcome.reason, now + outcome.delay, now)
+                    dstore.Result(
+                        d.id, "pending", status, error or outcome.reason, now + outcome.delay, now
+                    )
                 )
                 if status == 0 or status >= 500:
                     health.setdefault(d.host, False)
             else:
-                results.append(dstore.Result(d.id, "failed", status, error or outcome.reason, now, now))
+                results.append(
+                    dstore.Result(d.id, "failed", status, error or outcome.reason, now, now)
+                )
                 if outcome.action == "gone":
                     gone.append((d.sender, d.recipients))
 
@@ -131,7 +140,11 @@ class DeliveryWorker:
             if ok:
                 await dstore.note_success(rt.store, host, rt.clock.now())
             elif await dstore.note_failure(rt.store, host, day, rt.settings.unavailable_after_days):
-                log.warning("%s failed on %d distinct days: marked unavailable", host, rt.settings.unavailable_after_days)
+                log.warning(
+                    "%s failed on %d distinct days: marked unavailable",
+                    host,
+                    rt.settings.unavailable_after_days,
+                )
         for sender, recipients in gone:
             followee = rt.urls.actor(sender)
             for r in recipients:
@@ -149,7 +162,7 @@ class DeliveryWorker:
             if n:
                 continue
             nxt = await dstore.next_due_time(rt.store, self.unavailable)
-            wait = rt.settings.worker_poll_interval * 20
+            wait = rt.settings.worker_poll_interval
             if nxt is not None:
                 wait = max(0.0, min(wait, nxt - rt.clock.now()))
             self.wakeup.clear()
@@ -166,5 +179,3 @@ async def _first(*events: asyncio.Event) -> None:
     finally:
         for t in tasks:
             t.cancel()
-
-

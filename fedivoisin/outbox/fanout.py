@@ -22,7 +22,9 @@ class Plan:
     local: list[str] = field(default_factory=list)  # local actor slugs to hand it to
 
 
-async def collection_members(rt: Runtime, uri: str) -> list[tuple[str, str | None, str | None]] | None:
+async def collection_members(
+    rt: Runtime, uri: str
+) -> list[tuple[str, str | None, str | None]] | None:
     """Expand one of OUR collections (followers, members) to (actor, inbox, shared_inbox)."""
     slug = rt.urls.slug_of(uri)
     if slug is None:
@@ -38,7 +40,9 @@ async def collection_members(rt: Runtime, uri: str) -> list[tuple[str, str | Non
     return None
 
 
-async def plan(rt: Runtime, sender_uri: str, activity: dict[str, Any], extra: list[str] | None = None) -> Plan:
+async def plan(
+    rt: Runtime, sender_uri: str, activity: dict[str, Any], extra: list[str] | None = None
+) -> Plan:
     out = Plan()
     triples: list[tuple[str, str | None, str | None]] = []
     for uri in [*addressees(activity), *(extra or [])]:

@@ -28,7 +28,14 @@ async def follow(rt: Runtime, actor: LocalActor, target: str) -> dict[str, Any]:
         inbox, shared = remote.inbox, remote.shared_inbox
     activity_id = new_id(rt)
     await follow_store.upsert(
-        rt.store, me, target_uri, "pending", activity_id, rt.clock.now(), inbox=inbox, shared_inbox=shared
+        rt.store,
+        me,
+        target_uri,
+        "pending",
+        activity_id,
+        rt.clock.now(),
+        inbox=inbox,
+        shared_inbox=shared,
     )
     return await publish(
         rt, actor, {"id": activity_id, "type": "Follow", "object": target_uri, "to": [target_uri]}
@@ -47,7 +54,12 @@ async def unfollow(rt: Runtime, actor: LocalActor, target_uri: str) -> dict[str,
             original = {k: v for k, v in stored.document.items() if k != "@context"}
     await follow_store.remove(rt.store, me, target_uri)
     if not isinstance(original, dict):
-        original = {"id": existing.activity_uri, "type": "Follow", "actor": me, "object": target_uri}
+        original = {
+            "id": existing.activity_uri,
+            "type": "Follow",
+            "actor": me,
+            "object": target_uri,
+        }
     return await publish(rt, actor, {"type": "Undo", "object": original, "to": [target_uri]})
 
 

@@ -27,14 +27,20 @@ async def update_profile(rt: Runtime, actor: LocalActor, obj: dict[str, Any]) ->
                 raise InvalidActivity(f"{key} must be a non-empty string", field=f"object.{key}")
             changes[column] = value
     if not changes:
-        raise InvalidActivity("nothing to update: name, summary or manuallyApprovesFollowers", field="object")
+        raise InvalidActivity(
+            "nothing to update: name, summary or manuallyApprovesFollowers", field="object"
+        )
     updated = await actor_store.update_actor(rt.store, actor.slug, rt.clock.now(), **changes)
     doc = actor_document_of(rt.urls, updated)
     doc.pop("@context", None)
     return await publish(
         rt,
         updated,
-        {"type": "Update", "object": doc, "to": ["https://www.w3.org/ns/activitystreams#Public"],
-         "cc": [rt.urls.followers(actor.slug)]},
+        {
+            "type": "Update",
+            "object": doc,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [rt.urls.followers(actor.slug)],
+        },
         store_object=False,
     )

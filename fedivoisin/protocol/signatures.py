@@ -37,7 +37,7 @@ from .signatures_common import (
     Verified,
     check_cavage_digest,
     check_time,
-    header_value,
+    headers_agree,
     host_matches,
     key_id_owner_hint,
     lower_headers,
@@ -113,11 +113,15 @@ def verify_parsed(
     else:
         strength = check_rfc9421_strength(parsed, method, body, has_query=False)
         problem = strength if isinstance(strength, Rejected) else None
-    problem = problem or check_time(parsed, headers, now, max_age, max_skew)
+    if problem is None and not headers_agree(parsed, headers):
+        problem = Rejected(
+            "The request headers differ from the ones the signature was parsed from."
+        )
+    problem = problem or check_time(parsed, now, max_age, max_skew)
     if problem is None and parsed.scheme == "cavage" and "digest" in parsed.components:
-        problem = check_cavage_digest(header_value(headers, "digest"), raw_body)
+        problem = check_cavage_digest(parsed.header("digest"), raw_body)
     if problem is None and parsed.scheme == "rfc9421" and "content-digest" in parsed.components:
-        problem = check_rfc9421_digest(headers, raw_body)
+        problem = check_rfc9421_digest(parsed.header("content-digest"), raw_body)
     if problem is not None:
         return problem
     is_ed25519 = isinstance(public_key, ed25519.Ed25519PublicKey)
@@ -125,7 +129,7 @@ def verify_parsed(
         how = cavage_verify_method(parsed.algorithm, is_ed25519)
     else:
         how = rfc9421_verify_method(parsed.algorithm, is_ed25519)
-    bases = (parsed.signing_base,)
+    bases: tuple[bytes, ...] = (parsed.signing_base,)
     if parsed.alt_signing_base is not None:
         bases += (parsed.alt_signing_base,)
     problem = verify_bytes(how, public_key, parsed.signature, bases)

@@ -78,19 +78,21 @@ def parse_cavage(
     names = tuple(params.get("headers", "(created)").lower().split())
     if not names or len(set(names)) != len(names):
         return Rejected("The signed header list is empty or repeats a header.")
-    bases = _signing_strings(method, parts, headers, names, params, algorithm)
-    if isinstance(bases, Rejected):
-        return bases
+    built = _signing_strings(method, parts, headers, names, params, algorithm)
+    if isinstance(built, Rejected):
+        return built
+    base, alt_base, header_values = built
     return ParsedSignature(
         key_id=key_id,
         scheme="cavage",
         algorithm=algorithm,
         components=names,
-        created=created,
+        created=created if "(created)" in names else None,  # only a signed time counts
         expires=expires,
         signature=signature,
-        signing_base=bases[0],
-        alt_signing_base=bases[1],
+        signing_base=base,
+        header_values=header_values,
+        alt_signing_base=alt_base,
     )
 
 
@@ -197,9 +199,11 @@ def _signing_strings(
     names: tuple[str, ...],
     params: Mapping[str, str],
     algorithm: str,
-) -> tuple[bytes, bytes | None] | Rejected:
-    """The signing string, and the legacy variant without the query when one exists."""
+) -> tuple[bytes, bytes | None, tuple[tuple[str, str], ...]] | Rejected:
+    """The signing string, its legacy variant without the query (when there is one) and
+    the covered header values."""
     lines: list[str] = []
+    header_values: list[tuple[str, str]] = []
     target_index = -1
     for name in names:
         if name == "(request-target)":
@@ -216,15 +220,16 @@ def _signing_strings(
                 return Rejected(f"A signed header is missing: {safe_name(name)}.")
             if "\n" in value or "\r" in value:
                 return Rejected("Signed header values must not contain line breaks.")
-            lines.append(f"{name}: {value.strip()}")
+            header_values.append((name, value.strip()))
+            lines.append(f"{name}: {header_values[-1][1]}")
     try:
         base = "\n".join(lines).encode("ascii")
     except UnicodeEncodeError:
         return Rejected("Signed header values must be ASCII.")
     if target_index < 0 or not parts.query:
-        return base, None
+        return base, None, tuple(header_values)
     lines[target_index] = f"(request-target): {method.lower()} {parts.path or '/'}"
-    return base, "\n".join(lines).encode("ascii")
+    return base, "\n".join(lines).encode("ascii"), tuple(header_values)
 
 
 def _quote(value: str) -> str:

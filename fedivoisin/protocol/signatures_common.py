@@ -65,6 +65,8 @@ class ParsedSignature:
     `signing_base` is the exact byte string the signer must have signed. For draft-cavage,
     `alt_signing_base` is the same string with `(request-target)` lacking the query, which
     older Mastodon and Fedify sign; it is only tried when the URL has a query.
+    `header_values` holds the covered header fields as signed (lower-case name, value):
+    the Date and digest checks read them, never a second copy of the headers.
     """
 
     key_id: str
@@ -75,8 +77,16 @@ class ParsedSignature:
     expires: int | None
     signature: bytes
     signing_base: bytes
+    header_values: tuple[tuple[str, str], ...] = ()
     alt_signing_base: bytes | None = None
     label: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The signed value of a covered header field, or None when it is not covered."""
+        for candidate, value in self.header_values:
+            if candidate == name:
+                return value
+        return None
 
 
 def safe_name(name: str) -> str:
@@ -127,15 +137,16 @@ def host_matches(host_header: str, parts: SplitResult) -> bool:
     return host == authority(parts)
 
 
-def header_value(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive lookup of a lower-case `name` without copying the mapping."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    for key, candidate in headers.items():
-        if key.lower() == name:
-            return candidate
-    return None
+def headers_agree(parsed: ParsedSignature, headers: Mapping[str, str]) -> bool:
+    """Whether `headers` still carry the covered values `parsed` was built from.
+
+    Why: the two-step API lets a caller pass headers twice; checking a value that was not
+    the signed one (say, a second, fresh Date) would open a replay window.
+    """
+    if not parsed.header_values:
+        return True
+    lower = lower_headers(headers)
+    return all((lower.get(name) or "").strip() == value for name, value in parsed.header_values)
 
 
 def request_target(parts: SplitResult) -> str:
@@ -169,18 +180,15 @@ def parse_http_date(value: str) -> float | None:
 
 
 def check_time(
-    parsed: ParsedSignature,
-    headers: Mapping[str, str],
-    now: float,
-    max_age: float,
-    max_skew: float,
+    parsed: ParsedSignature, now: float, max_age: float, max_skew: float
 ) -> Rejected | None:
     """Reject signatures from too far in the past or future, or past their `expires`."""
     moments: list[float] = []
     if parsed.created is not None:
         moments.append(float(parsed.created))
-    if "date" in parsed.components:
-        date = parse_http_date(header_value(headers, "date") or "")
+    signed_date = parsed.header("date")
+    if signed_date is not None:
+        date = parse_http_date(signed_date)
         if date is None:
             return Rejected("The Date header is not a valid HTTP date.")
         moments.append(date)

@@ -17,7 +17,8 @@ from urllib.parse import SplitResult, quote, unquote_plus
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding
-from http_sfv import Dictionary, InnerList, Item
+from http_sfv.dictionary import Dictionary
+from http_sfv.item import InnerList, Item
 
 from .keys import PrivateKey
 from .signatures_common import (
@@ -26,7 +27,6 @@ from .signatures_common import (
     Rejected,
     authority,
     check_content_digest,
-    header_value,
     lower_headers,
     request_target,
     safe_name,
@@ -76,9 +76,11 @@ def check_rfc9421_strength(
     return parsed
 
 
-def check_rfc9421_digest(headers: Mapping[str, str], body: bytes) -> Rejected | None:
+def check_rfc9421_digest(value: str | None, body: bytes) -> Rejected | None:
     """Recompute the RFC 9530 Content-Digest (sha-256 / sha-512) from the raw body."""
-    parsed = _parse_dictionary(header_value(headers, "content-digest") or "")
+    if value is None:
+        return Rejected("The Content-Digest header is missing.")
+    parsed = _parse_dictionary(value)
     if parsed is None:
         return Rejected("The Content-Digest header could not be parsed.")
     digests: dict[str, bytes] = {}
@@ -128,9 +130,10 @@ def sign_rfc9421(
     inner.params["created"] = int(now)
     inner.params["keyid"] = key_id
     inner.params["alg"] = "ed25519" if is_ed25519 else "rsa-v1_5-sha256"
-    base = _signature_base(method, url, parts, given, inner)
-    if isinstance(base, Rejected):
-        raise ValueError(base.reason)
+    built = _signature_base(method, url, parts, given, inner)
+    if isinstance(built, Rejected):
+        raise ValueError(built.reason)
+    base = built[0]
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         signature = private_key.sign(base)
     else:
@@ -177,9 +180,10 @@ def _parse_member(
     components = _component_names(member)
     if isinstance(components, Rejected):
         return components
-    base = _signature_base(method, url, parts, headers, member)
-    if isinstance(base, Rejected):
-        return base
+    built = _signature_base(method, url, parts, headers, member)
+    if isinstance(built, Rejected):
+        return built
+    base, header_values = built
     return ParsedSignature(
         key_id=key_id,
         scheme="rfc9421",
@@ -189,6 +193,7 @@ def _parse_member(
         expires=expires,
         signature=sig_item.value,
         signing_base=base,
+        header_values=header_values,
         label=label,
     )
 
@@ -214,9 +219,11 @@ def _signature_base(
     parts: SplitResult,
     headers: Mapping[str, str],
     member: InnerList,
-) -> bytes | Rejected:
-    """RFC 9421 §2.5: one `"name";params: value` line per component, then the params."""
+) -> tuple[bytes, tuple[tuple[str, str], ...]] | Rejected:
+    """RFC 9421 §2.5: one `"name";params: value` line per component, then the params;
+    also the covered header values."""
     lines: list[str] = []
+    header_values: list[tuple[str, str]] = []
     identifiers: list[str] = []  # each serialised once, reused for @signature-params
     for item in member:
         value = _component_value(item, method, url, parts, headers)
@@ -226,10 +233,13 @@ def _signature_base(
             return Rejected("Covered component values must not contain line breaks.")
         identifiers.append(str(item))
         lines.append(f"{identifiers[-1]}: {value}")
+        name = str(item.value)  # a string: checked by _component_value
+        if not name.startswith("@"):
+            header_values.append((name, value))
     # Same text as str(member) (InnerList serialisation), without serialising items twice.
     lines.append(f'"@signature-params": ({" ".join(identifiers)}){member.params}')
     try:
-        return "\n".join(lines).encode("ascii")
+        return "\n".join(lines).encode("ascii"), tuple(header_values)
     except UnicodeEncodeError:
         return Rejected("The signature base must be ASCII.")
 
@@ -246,7 +256,9 @@ def _component_value(
         return Rejected("Component parameters are not supported.")
     if name.startswith("@"):
         derived = _derived(name, method, url, parts)
-        return Rejected(f"Unsupported derived component: {safe_name(name)}.") if derived is None else derived
+        if derived is None:
+            return Rejected(f"Unsupported derived component: {safe_name(name)}.")
+        return derived
     value = headers.get(name)
     if value is None:
         return Rejected(f"A covered header is missing: {safe_name(name)}.")

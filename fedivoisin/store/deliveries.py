@@ -50,7 +50,12 @@ def insert_rows_sql() -> str:
 
 
 async def due(
-    store: Store, now: float, *, limit: int, skip_hosts: Iterable[str] = (), exclude_ids: Iterable[int] = ()
+    store: Store,
+    now: float,
+    *,
+    limit: int,
+    skip_hosts: Iterable[str] = (),
+    exclude_ids: Iterable[int] = (),
 ) -> list[Delivery]:
     skip = list(skip_hosts)
     excl = list(exclude_ids)
@@ -134,7 +139,9 @@ async def unavailable_hosts(store: Store) -> set[str]:
 
 async def note_failure(store: Store, host: str, day: str, threshold: int) -> bool:
     """Record a failing day; returns True when the host just became unavailable."""
-    r = await store.fetchone("SELECT failure_days, unavailable FROM domain_health WHERE host = ?", (host,))
+    r = await store.fetchone(
+        "SELECT failure_days, unavailable FROM domain_health WHERE host = ?", (host,)
+    )
     days: list[str] = orjson.loads(r["failure_days"]) if r else []
     if day not in days:
         days = [*days, day][-30:]

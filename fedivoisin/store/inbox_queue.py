@@ -25,7 +25,13 @@ class Received:
 
 def _row(r: sqlite3.Row) -> Received:
     return Received(
-        r["id"], r["activity_uri"], r["signer"], r["actor_uri"], r["recipient"], bytes(r["body"]), r["attempts"]
+        r["id"],
+        r["activity_uri"],
+        r["signer"],
+        r["actor_uri"],
+        r["recipient"],
+        bytes(r["body"]),
+        r["attempts"],
     )
 
 

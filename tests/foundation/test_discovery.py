@@ -19,9 +19,13 @@ LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 
 async def test_webfinger_leads_to_a_complete_actor_whose_key_loads(instance: Any) -> None:
-    await instance.community("les-lilas", "Résidence Les Lilas", kind="building", summary="Bâtiment A et B")
+    await instance.community(
+        "les-lilas", "Résidence Les Lilas", kind="building", summary="Bâtiment A et B"
+    )
     async with instance.http() as c:
-        r = await c.get("/.well-known/webfinger", params={"resource": f"acct:les-lilas@{instance.domain}"})
+        r = await c.get(
+            "/.well-known/webfinger", params={"resource": f"acct:les-lilas@{instance.domain}"}
+        )
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("application/jrd+json")
         assert r.headers["access-control-allow-origin"] == "*"
@@ -40,9 +44,22 @@ async def test_webfinger_leads_to_a_complete_actor_whose_key_loads(instance: Any
     assert actor["@context"][0] == "https://www.w3.org/ns/activitystreams"
     assert "https://w3id.org/security/v1" in actor["@context"]
     for field in (
-        "id", "type", "preferredUsername", "name", "summary", "url", "inbox", "outbox",
-        "followers", "following", "endpoints", "manuallyApprovesFollowers", "discoverable",
-        "published", "publicKey", "assertionMethod",
+        "id",
+        "type",
+        "preferredUsername",
+        "name",
+        "summary",
+        "url",
+        "inbox",
+        "outbox",
+        "followers",
+        "following",
+        "endpoints",
+        "manuallyApprovesFollowers",
+        "discoverable",
+        "published",
+        "publicKey",
+        "assertionMethod",
     ):
         assert field in actor, field
     assert actor["type"] == "Group"
@@ -65,10 +82,14 @@ async def test_webfinger_accepts_the_actor_url_and_refuses_bad_resources(instanc
     async with instance.http() as c:
         r = await c.get("/.well-known/webfinger", params={"resource": instance.actor("alice")})
         assert r.status_code == 200 and r.json()["subject"] == f"acct:alice@{instance.domain}"
-        r = await c.get("/.well-known/webfinger", params={"resource": f"acct:nobody@{instance.domain}"})
+        r = await c.get(
+            "/.well-known/webfinger", params={"resource": f"acct:nobody@{instance.domain}"}
+        )
         assert r.status_code == 404
         assert r.headers["content-type"] == "application/problem+json"
-        r = await c.get("/.well-known/webfinger", params={"resource": "acct:alice@elsewhere.example"})
+        r = await c.get(
+            "/.well-known/webfinger", params={"resource": "acct:alice@elsewhere.example"}
+        )
         assert r.status_code == 404
         for bad in ("acct:", "acct:a@b@c", "nonsense"):
             r = await c.get("/.well-known/webfinger", params={"resource": bad})
@@ -136,7 +157,11 @@ async def test_collections_are_paged_and_follower_lists_are_not_enumerated(insta
 
 async def test_errors_are_problem_json_never_tracebacks(instance: Any) -> None:
     async with instance.http() as c:
-        for method, path in (("GET", "/no/such/path"), ("GET", "/actors/ghost"), ("DELETE", "/inbox")):
+        for method, path in (
+            ("GET", "/no/such/path"),
+            ("GET", "/actors/ghost"),
+            ("DELETE", "/inbox"),
+        ):
             r = await c.request(method, path, headers={"Accept": AS2})
             assert r.status_code in (404, 405)
             assert r.headers["content-type"] == "application/problem+json"

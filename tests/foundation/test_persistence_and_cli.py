@@ -17,7 +17,9 @@ from fedivoisin.store.db import Store, migrations
 from tests.rig import AS2, ProcessInstance
 
 
-def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fedivoisin", *args, "--data-dir", str(data_dir)],
         capture_output=True,
@@ -29,7 +31,16 @@ def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 
 async def test_restart_keeps_communities_actors_and_keys(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    r = cli(data, "community", "create", "les-lilas", "--name", "Résidence Les Lilas", "--kind", "building")
+    r = cli(
+        data,
+        "community",
+        "create",
+        "les-lilas",
+        "--name",
+        "Résidence Les Lilas",
+        "--kind",
+        "building",
+    )
     assert r.returncode == 0, r.stderr
     inst = ProcessInstance(data)
     async with inst:
@@ -48,7 +59,11 @@ def test_cli_creates_lists_and_refuses_bad_input_with_one_line(tmp_path: Path) -
     ok = cli(data, "actor", "create", "syndic", "--type", "Organization", "--name", "Syndic Dupont")
     assert ok.returncode == 0
     listed = cli(data, "actor", "list")
-    assert "les-lilas" in listed.stdout and "syndic" in listed.stdout and "Organization" in listed.stdout
+    assert (
+        "les-lilas" in listed.stdout
+        and "syndic" in listed.stdout
+        and "Organization" in listed.stdout
+    )
     token = cli(data, "token", "create", "syndic")
     assert token.returncode == 0 and token.stdout.strip().startswith("fv_")
     for args, word in (
@@ -128,7 +143,9 @@ def test_serve_with_bad_base_url_exits_with_one_line(tmp_path: Path) -> None:
     assert r.returncode != 0 and "base_url" in r.stderr and "Traceback" not in r.stderr
 
 
-async def test_authorized_fetch_requires_signed_gets_but_keeps_instance_key_public(tmp_path: Path) -> None:
+async def test_authorized_fetch_requires_signed_gets_but_keeps_instance_key_public(
+    tmp_path: Path,
+) -> None:
     from tests.rig import Instance
 
     async with Instance(tmp_path / "af", authorized_fetch=True) as inst:

@@ -33,10 +33,22 @@ KEY_ID = "https://quartier.example/actors/bob#main-key"
 BODY = b'{"type":"Follow","actor":"https://quartier.example/actors/bob"}'
 CT = "application/activity+json"
 
-RSA_KEY = keys.load_private_key_pem(VECTORS["keys"]["test-key-rsa"]["private_pem"])
-ED_KEY = keys.load_private_key_pem(VECTORS["keys"]["test-key-ed25519"]["private_pem"])
-assert isinstance(RSA_KEY, rsa.RSAPrivateKey)
-assert isinstance(ED_KEY, ed25519.Ed25519PrivateKey)
+
+def _rsa(pem: str) -> rsa.RSAPrivateKey:
+    key = keys.load_private_key_pem(pem)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+def _ed25519(pem: str) -> ed25519.Ed25519PrivateKey:
+    key = keys.load_private_key_pem(pem)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    return key
+
+
+# Fixed test keys: RFC 9421 Appendix B.1.1 `test-key-rsa` and B.1.4 `test-key-ed25519`.
+RSA_KEY = _rsa(VECTORS["keys"]["test-key-rsa"]["private_pem"])
+ED_KEY = _ed25519(VECTORS["keys"]["test-key-ed25519"]["private_pem"])
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +58,27 @@ def other_rsa_key() -> rsa.RSAPrivateKey:
 
 def signed_post(key: keys.PrivateKey = RSA_KEY, body: bytes = BODY) -> dict[str, str]:
     headers = {"Content-Type": CT}
-    return {**headers, **sign_cavage("POST", URL, headers, body, key_id=KEY_ID, private_key=key, now=NOW)}
+    return {
+        **headers,
+        **sign_cavage("POST", URL, headers, body, key_id=KEY_ID, private_key=key, now=NOW),
+    }
 
 
-def verify(headers: dict[str, str], body: bytes | None = BODY, *, method: str = "POST",
-           url: str = URL, key: keys.PublicKey | None = None, now: float = NOW) -> Verified | Rejected:
+def verify(
+    headers: dict[str, str],
+    body: bytes | None = BODY,
+    *,
+    method: str = "POST",
+    url: str = URL,
+    key: keys.PublicKey | None = None,
+    now: float = NOW,
+) -> Verified | Rejected:
     return verify_request(method, url, headers, body, key or RSA_KEY.public_key(), now)
 
 
-def mastodon_style_request(private_key: rsa.RSAPrivateKey, path: str, body: bytes) -> dict[str, str]:
+def mastodon_style_request(
+    private_key: rsa.RSAPrivateKey, path: str, body: bytes
+) -> dict[str, str]:
     """An independent signer: what Mastodon's Request + HttpSignatureDraft send.
 
     Written from app/lib/request.rb and app/lib/http_signature_draft.rb with only
@@ -80,16 +104,24 @@ def mastodon_style_request(private_key: rsa.RSAPrivateKey, path: str, body: byte
     return headers
 
 
-def custom_cavage(names: list[str], values: dict[str, str], *, key: keys.PrivateKey = RSA_KEY,
-                  algorithm: str = "rsa-sha256", extra: str = "") -> str:
+def custom_cavage(
+    names: list[str],
+    values: dict[str, str],
+    *,
+    key: keys.PrivateKey = RSA_KEY,
+    algorithm: str = "rsa-sha256",
+    extra: str = "",
+) -> str:
     """Sign an arbitrary header list, to build signatures our signer would never make."""
     text = "\n".join(f"{name}: {values[name]}" for name in names).encode()
     if isinstance(key, ed25519.Ed25519PrivateKey):
         raw = key.sign(text)
     else:
         raw = key.sign(text, padding.PKCS1v15(), hashes.SHA256())
-    return (f'keyId="{KEY_ID}",algorithm="{algorithm}",headers="{" ".join(names)}",'
-            f'signature="{base64.b64encode(raw).decode()}"{extra}')
+    return (
+        f'keyId="{KEY_ID}",algorithm="{algorithm}",headers="{" ".join(names)}",'
+        f'signature="{base64.b64encode(raw).decode()}"{extra}'
+    )
 
 
 def post_values(body: bytes = BODY) -> dict[str, str]:
@@ -112,8 +144,9 @@ def as_headers(values: dict[str, str], signature: str) -> dict[str, str]:
 
 
 def test_signer_adds_mastodon_style_headers() -> None:
-    added = sign_cavage("POST", URL, {"Content-Type": CT}, BODY, key_id=KEY_ID,
-                        private_key=RSA_KEY, now=NOW)
+    added = sign_cavage(
+        "POST", URL, {"Content-Type": CT}, BODY, key_id=KEY_ID, private_key=RSA_KEY, now=NOW
+    )
     assert set(added) == {"Host", "Date", "Digest", "Signature"}
     assert added["Host"] == "lilas.example"
     assert added["Date"] == DATE
@@ -125,13 +158,24 @@ def test_signer_adds_mastodon_style_headers() -> None:
 
 
 def test_signed_get_covers_accept_and_no_digest() -> None:
-    added = sign_cavage("GET", "https://lilas.example:8443/actors/alice?page=1",
-                        {"Accept": CT}, None, key_id=KEY_ID, private_key=RSA_KEY, now=NOW)
+    added = sign_cavage(
+        "GET",
+        "https://lilas.example:8443/actors/alice?page=1",
+        {"Accept": CT},
+        None,
+        key_id=KEY_ID,
+        private_key=RSA_KEY,
+        now=NOW,
+    )
     assert "Digest" not in added
     assert added["Host"] == "lilas.example:8443"
     assert 'headers="(request-target) host date accept"' in added["Signature"]
-    outcome = verify({"Accept": CT, **added}, None, method="GET",
-                     url="https://lilas.example:8443/actors/alice?page=1")
+    outcome = verify(
+        {"Accept": CT, **added},
+        None,
+        method="GET",
+        url="https://lilas.example:8443/actors/alice?page=1",
+    )
     assert outcome == Verified(KEY_ID, "cavage")
 
 
@@ -148,12 +192,15 @@ def test_rsa_round_trip_via_two_step_api() -> None:
     assert (parsed.key_id, parsed.scheme, parsed.algorithm) == (KEY_ID, "cavage", "rsa-sha256")
     assert parsed.components == ("(request-target)", "host", "date", "digest", "content-type")
     assert parsed.signing_base.startswith(b"(request-target): post /actors/alice/inbox\nhost: ")
-    outcome = verify_parsed(parsed, RSA_KEY.public_key(), method="POST", headers=headers,
-                            body=BODY, now=NOW + 30)
+    outcome = verify_parsed(
+        parsed, RSA_KEY.public_key(), method="POST", headers=headers, body=BODY, now=NOW + 30
+    )
     assert outcome == Verified(KEY_ID, "cavage")
 
 
-_token = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-._~"), min_size=1, max_size=10)
+_token = st.text(
+    st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-._~"), min_size=1, max_size=10
+)
 _value = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=40)
 
 
@@ -169,10 +216,17 @@ _value = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size
     use_ed25519=st.booleans(),
     delay=st.floats(min_value=-3000, max_value=11 * 3600),
 )
-def test_any_request_signed_then_verified(method: str, host: str, segments: list[str],
-                                          query: str | None, body: bytes | None,
-                                          content_type: str | None, accept: str | None,
-                                          use_ed25519: bool, delay: float) -> None:
+def test_any_request_signed_then_verified(
+    method: str,
+    host: str,
+    segments: list[str],
+    query: str | None,
+    body: bytes | None,
+    content_type: str | None,
+    accept: str | None,
+    use_ed25519: bool,
+    delay: float,
+) -> None:
     url = f"https://{host}/" + "/".join(segments) + (f"?{query}" if query is not None else "")
     given_headers = {k: v for k, v in (("Content-Type", content_type), ("Accept", accept)) if v}
     key = ED_KEY if use_ed25519 else RSA_KEY
@@ -184,8 +238,9 @@ def test_any_request_signed_then_verified(method: str, host: str, segments: list
     assert outcome == Verified(KEY_ID, "cavage")
     if body:
         flipped = bytes([body[0] ^ 1]) + body[1:]
-        assert isinstance(verify_request(method, url, headers, flipped, key.public_key(), NOW),
-                          Rejected)
+        assert isinstance(
+            verify_request(method, url, headers, flipped, key.public_key(), NOW), Rejected
+        )
 
 
 # --- independent signers ----------------------------------------------------------------
@@ -239,6 +294,28 @@ def test_hs2019_with_created_instead_of_date() -> None:
     sig = custom_cavage(names, values, algorithm="hs2019", extra=f",created={int(NOW)}")
     assert verify(as_headers(values, sig)) == Verified(KEY_ID, "cavage")
     assert isinstance(verify(as_headers(values, sig), now=NOW + 13 * 3600), Rejected)
+
+
+def test_uncovered_created_parameter_is_ignored() -> None:
+    """Only a signed time counts: a bare `created=` cannot make an old request look fresh."""
+    values = post_values()
+    sig = custom_cavage(list(values), values, extra=f",created={int(NOW) + 13 * 3600}")
+    parsed = parse_signature("POST", URL, as_headers(values, sig))
+    assert isinstance(parsed, ParsedSignature) and parsed.created is None
+    assert verify(as_headers(values, sig), now=NOW + 13 * 3600) == Rejected(
+        "The signature is too old."
+    )
+
+
+def test_verify_parsed_checks_the_signed_date_not_a_second_copy() -> None:
+    headers = signed_post()
+    parsed = parse_signature("POST", URL, headers)
+    assert isinstance(parsed, ParsedSignature)
+    fresh = {**headers, "Date": "Wed, 15 Nov 2023 11:13:20 GMT"}
+    outcome = verify_parsed(
+        parsed, RSA_KEY.public_key(), method="POST", headers=fresh, body=BODY, now=NOW + 13 * 3600
+    )
+    assert isinstance(outcome, Rejected)
 
 
 def test_digest_with_several_algorithms_and_lower_case_name() -> None:
@@ -320,7 +397,9 @@ def test_post_without_digest_is_rejected_even_with_empty_body() -> None:
     values = post_values(b"")
     names = ["(request-target)", "host", "date"]
     outcome = verify(as_headers(values, custom_cavage(names, values)), b"")
-    assert outcome == Rejected("The signature must cover the Digest header on requests with a body.")
+    assert outcome == Rejected(
+        "The signature must cover the Digest header on requests with a body."
+    )
 
 
 def test_get_with_a_body_must_cover_the_digest() -> None:
@@ -329,8 +408,9 @@ def test_get_with_a_body_must_cover_the_digest() -> None:
     names = ["(request-target)", "host", "date"]
     parsed = parse_signature("GET", URL, as_headers(values, custom_cavage(names, values)))
     assert isinstance(parsed, ParsedSignature)
-    outcome = verify_parsed(parsed, RSA_KEY.public_key(), method="GET", headers={}, body=BODY,
-                            now=NOW)
+    outcome = verify_parsed(
+        parsed, RSA_KEY.public_key(), method="GET", headers={}, body=BODY, now=NOW
+    )
     assert isinstance(outcome, Rejected)
 
 

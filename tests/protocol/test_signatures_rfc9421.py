@@ -36,10 +36,22 @@ KEY_ID = "https://quartier.example/actors/bob#main-key"
 BODY = b'{"type":"Follow","actor":"https://quartier.example/actors/bob"}'
 CT = "application/activity+json"
 
-RSA_KEY = keys.load_private_key_pem(VECTORS["keys"]["test-key-rsa"]["private_pem"])
-ED_KEY = keys.load_private_key_pem(VECTORS["keys"]["test-key-ed25519"]["private_pem"])
-assert isinstance(RSA_KEY, rsa.RSAPrivateKey)
-assert isinstance(ED_KEY, ed25519.Ed25519PrivateKey)
+
+def _rsa(pem: str) -> rsa.RSAPrivateKey:
+    key = keys.load_private_key_pem(pem)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+def _ed25519(pem: str) -> ed25519.Ed25519PrivateKey:
+    key = keys.load_private_key_pem(pem)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    return key
+
+
+# Fixed test keys: RFC 9421 Appendix B.1.1 `test-key-rsa` and B.1.4 `test-key-ed25519`.
+RSA_KEY = _rsa(VECTORS["keys"]["test-key-rsa"]["private_pem"])
+ED_KEY = _ed25519(VECTORS["keys"]["test-key-ed25519"]["private_pem"])
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +81,26 @@ def signed_post(key: keys.PrivateKey = RSA_KEY, body: bytes = BODY) -> dict[str,
     return {**headers, **added}
 
 
-def verify(headers: dict[str, str], body: bytes | None = BODY, *, method: str = "POST",
-           url: str = URL, key: keys.PublicKey | None = None, now: float = NOW) -> Verified | Rejected:
+def verify(
+    headers: dict[str, str],
+    body: bytes | None = BODY,
+    *,
+    method: str = "POST",
+    url: str = URL,
+    key: keys.PublicKey | None = None,
+    now: float = NOW,
+) -> Verified | Rejected:
     return verify_request(method, url, headers, body, key or RSA_KEY.public_key(), now)
 
 
-def independent_rfc9421(components: list[tuple[str, str]], params: str, *,
-                        key: keys.PrivateKey = RSA_KEY, label: str = "sig1",
-                        pss: bool = False) -> dict[str, str]:
+def independent_rfc9421(
+    components: list[tuple[str, str]],
+    params: str,
+    *,
+    key: keys.PrivateKey = RSA_KEY,
+    label: str = "sig1",
+    pss: bool = False,
+) -> dict[str, str]:
     """Sign a hand-written RFC 9421 base (as Fedify's createRfc9421SignatureBase does).
 
     `components` pairs a component name with its value; `params` is the text after the
@@ -102,14 +126,28 @@ def content_digest(body: bytes = BODY) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
 
 
-def fedify_style(body: bytes = BODY, *, params: str | None = None, key: keys.PrivateKey = RSA_KEY,
-                 pss: bool = False) -> dict[str, str]:
+def fedify_style(
+    body: bytes = BODY,
+    *,
+    params: str | None = None,
+    key: keys.PrivateKey = RSA_KEY,
+    pss: bool = False,
+) -> dict[str, str]:
     """The component set and parameter order Fedify 1.6+ sends (INTEROP.md)."""
-    headers = {"Host": "lilas.example", "Date": DATE, "Content-Type": CT,
-               "Content-Digest": content_digest(body)}
-    components = [("@method", "POST"), ("@target-uri", URL), ("@authority", "lilas.example"),
-                  ("host", "lilas.example"), ("date", DATE),
-                  ("content-digest", headers["Content-Digest"])]
+    headers = {
+        "Host": "lilas.example",
+        "Date": DATE,
+        "Content-Type": CT,
+        "Content-Digest": content_digest(body),
+    }
+    components = [
+        ("@method", "POST"),
+        ("@target-uri", URL),
+        ("@authority", "lilas.example"),
+        ("host", "lilas.example"),
+        ("date", DATE),
+        ("content-digest", headers["Content-Digest"]),
+    ]
     if params is None:
         params = f';alg="rsa-v1_5-sha256";keyid="{KEY_ID}";created={int(NOW)}'
     return {**headers, **independent_rfc9421(components, params, key=key, pss=pss)}
@@ -131,14 +169,27 @@ def test_appendix_b_signatures_verify_with_the_published_keys(case: str) -> None
     public = keys.load_public_key_pem(VECTORS["keys"][VECTORS["cases"][case]["key"]]["public_pem"])
     how = "ed25519" if case == "B.2.6" else "rsa-any"  # no alg parameter: the key decides
     assert verify_bytes(how, public, parsed.signature, (parsed.signing_base,)) is None
-    assert verify_bytes("rsa-pss-sha512" if case != "B.2.6" else "ed25519", public,
-                        parsed.signature, (parsed.signing_base + b" ",)) is not None
+    assert (
+        verify_bytes(
+            "rsa-pss-sha512" if case != "B.2.6" else "ed25519",
+            public,
+            parsed.signature,
+            (parsed.signing_base + b" ",),
+        )
+        is not None
+    )
 
 
 def test_appendix_b_2_3_full_coverage_passes_the_whole_verifier() -> None:
     public = keys.load_public_key_pem(VECTORS["keys"]["test-key-rsa-pss"]["public_pem"])
-    outcome = verify_request(REQUEST["method"], REQUEST["url"], vector_headers("B.2.3"),
-                             REQUEST["body"].encode(), public, VECTOR_TIME)
+    outcome = verify_request(
+        REQUEST["method"],
+        REQUEST["url"],
+        vector_headers("B.2.3"),
+        REQUEST["body"].encode(),
+        public,
+        VECTOR_TIME,
+    )
     assert outcome == Verified("test-key-rsa-pss", "rfc9421")
 
 
@@ -164,16 +215,17 @@ def test_weak_appendix_b_signatures_fail_our_strength_rules(case: str, reason: s
 
 def test_appendix_b_content_digest_sha512_matches_the_test_request_body() -> None:
     body = REQUEST["body"].encode()
-    assert check_rfc9421_digest(REQUEST["headers"], body) is None
-    assert check_rfc9421_digest(REQUEST["headers"], body + b"\n") is not None
+    assert check_rfc9421_digest(REQUEST["headers"]["Content-Digest"], body) is None
+    assert check_rfc9421_digest(REQUEST["headers"]["Content-Digest"], body + b"\n") is not None
 
 
 # --- signing output and round trips -----------------------------------------------------
 
 
 def test_signer_output_shape() -> None:
-    added = sign_rfc9421("POST", URL, {"Content-Type": CT}, BODY, key_id=KEY_ID,
-                         private_key=RSA_KEY, now=NOW)
+    added = sign_rfc9421(
+        "POST", URL, {"Content-Type": CT}, BODY, key_id=KEY_ID, private_key=RSA_KEY, now=NOW
+    )
     assert set(added) == {"Content-Digest", "Signature-Input", "Signature"}
     assert added["Content-Digest"] == content_digest()
     assert added["Signature-Input"] == (
@@ -195,7 +247,9 @@ def signed_post_for(url: str) -> dict[str, str]:
     return sign_rfc9421("POST", url, {}, BODY, key_id=KEY_ID, private_key=ED_KEY, now=NOW)
 
 
-_token = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-._~"), min_size=1, max_size=10)
+_token = st.text(
+    st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-._~"), min_size=1, max_size=10
+)
 _value = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=40)
 
 
@@ -211,10 +265,17 @@ _value = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size
     use_ed25519=st.booleans(),
     delay=st.floats(min_value=-3000, max_value=11 * 3600),
 )
-def test_any_request_signed_then_verified(method: str, host: str, segments: list[str],
-                                          query: str | None, body: bytes | None,
-                                          content_type: str | None, accept: str | None,
-                                          use_ed25519: bool, delay: float) -> None:
+def test_any_request_signed_then_verified(
+    method: str,
+    host: str,
+    segments: list[str],
+    query: str | None,
+    body: bytes | None,
+    content_type: str | None,
+    accept: str | None,
+    use_ed25519: bool,
+    delay: float,
+) -> None:
     url = f"http://{host}/" + "/".join(segments) + (f"?{query}" if query is not None else "")
     given_headers = {k: v for k, v in (("Content-Type", content_type), ("Accept", accept)) if v}
     key = ED_KEY if use_ed25519 else RSA_KEY
@@ -226,8 +287,9 @@ def test_any_request_signed_then_verified(method: str, host: str, segments: list
     assert outcome == Verified(KEY_ID, "rfc9421")
     if body:
         flipped = bytes([body[0] ^ 1]) + body[1:]
-        assert isinstance(verify_request(method, url, headers, flipped, key.public_key(), NOW),
-                          Rejected)
+        assert isinstance(
+            verify_request(method, url, headers, flipped, key.public_key(), NOW), Rejected
+        )
 
 
 def test_fedify_style_request_verifies() -> None:
@@ -249,8 +311,12 @@ def test_rsa_pss_sha512_verifies() -> None:
 
 def test_authority_and_path_may_replace_target_uri_without_a_query() -> None:
     headers = {"Content-Digest": content_digest()}
-    components = [("@method", "POST"), ("@authority", "lilas.example"),
-                  ("@path", "/actors/alice/inbox"), ("content-digest", headers["Content-Digest"])]
+    components = [
+        ("@method", "POST"),
+        ("@authority", "lilas.example"),
+        ("@path", "/actors/alice/inbox"),
+        ("content-digest", headers["Content-Digest"]),
+    ]
     params = f';created={int(NOW)};keyid="{KEY_ID}"'
     headers |= independent_rfc9421(components, params)
     assert verify(headers) == Verified(KEY_ID, "rfc9421")
@@ -259,12 +325,15 @@ def test_authority_and_path_may_replace_target_uri_without_a_query() -> None:
 
 
 def test_first_acceptable_signature_is_used() -> None:
-    weak = independent_rfc9421([("@authority", "lilas.example")],
-                               f';created={int(NOW)};keyid="weak"', label="a")
+    weak = independent_rfc9421(
+        [("@authority", "lilas.example")], f';created={int(NOW)};keyid="weak"', label="a"
+    )
     strong = fedify_style()
-    headers = {**strong,
-               "Signature-Input": f"{weak['Signature-Input']}, {strong['Signature-Input']}",
-               "Signature": f"{weak['Signature']}, {strong['Signature']}"}
+    headers = {
+        **strong,
+        "Signature-Input": f"{weak['Signature-Input']}, {strong['Signature-Input']}",
+        "Signature": f"{weak['Signature']}, {strong['Signature']}",
+    }
     parsed = parse_signature("POST", URL, headers)
     assert isinstance(parsed, ParsedSignature)
     assert (parsed.label, parsed.key_id) == ("sig1", KEY_ID)
@@ -345,8 +414,10 @@ def test_wrong_key_is_rejected(other_rsa_key: rsa.RSAPrivateKey) -> None:
 def test_signature_missing_a_required_component_is_rejected(missing: str) -> None:
     components = [("@method", "POST"), ("@target-uri", URL), ("content-digest", content_digest())]
     kept = [pair for pair in components if pair[0] != missing]
-    headers = {"Content-Digest": content_digest(),
-               **independent_rfc9421(kept, f';created={int(NOW)};keyid="{KEY_ID}"')}
+    headers = {
+        "Content-Digest": content_digest(),
+        **independent_rfc9421(kept, f';created={int(NOW)};keyid="{KEY_ID}"'),
+    }
     outcome = verify(headers)
     assert isinstance(outcome, Rejected)
     assert "must cover" in outcome.reason
@@ -354,8 +425,10 @@ def test_signature_missing_a_required_component_is_rejected(missing: str) -> Non
 
 def test_signature_without_created_or_date_is_rejected() -> None:
     components = [("@method", "POST"), ("@target-uri", URL), ("content-digest", content_digest())]
-    headers = {"Content-Digest": content_digest(),
-               **independent_rfc9421(components, f';keyid="{KEY_ID}"')}
+    headers = {
+        "Content-Digest": content_digest(),
+        **independent_rfc9421(components, f';keyid="{KEY_ID}"'),
+    }
     assert verify(headers) == Rejected("The signature must have a created parameter or cover date.")
 
 
@@ -385,15 +458,27 @@ def test_unsupported_algorithms_are_rejected(alg: str) -> None:
 
 def test_content_digest_variants() -> None:
     sha512 = base64.b64encode(hashlib.sha512(BODY).digest()).decode()
-    assert check_rfc9421_digest({"content-digest": f"sha-512=:{sha512}:"}, BODY) is None
-    both = f"{content_digest()}, sha-512=:{sha512}:"
-    assert check_rfc9421_digest({"Content-Digest": both}, BODY) is None
+    assert check_rfc9421_digest(f"sha-512=:{sha512}:", BODY) is None
+    assert check_rfc9421_digest(f"{content_digest()}, sha-512=:{sha512}:", BODY) is None
     wrong_512 = f"{content_digest()}, sha-512=:{base64.b64encode(bytes(64)).decode()}:"
-    assert check_rfc9421_digest({"content-digest": wrong_512}, BODY) is not None
-    assert check_rfc9421_digest({"content-digest": "md5=:AAAA:"}, BODY) is not None
-    assert check_rfc9421_digest({"content-digest": "sha-256=notbytes"}, BODY) is not None
-    assert check_rfc9421_digest({"content-digest": "sha-256=:AAA"}, BODY) is not None
-    assert check_rfc9421_digest({}, BODY) is not None
+    for bad in (wrong_512, "md5=:AAAA:", "sha-256=notbytes", "sha-256=:AAA", "", None):
+        assert isinstance(check_rfc9421_digest(bad, BODY), Rejected)
+
+
+def test_verify_parsed_checks_the_signed_values_not_a_second_copy() -> None:
+    """A fresh Date (or digest) slipped into the second step must not pass for the signed one."""
+    headers = fedify_style()
+    parsed = parse_signature("POST", URL, headers)
+    assert isinstance(parsed, ParsedSignature)
+    assert parsed.header("date") == DATE
+    late = NOW + 13 * 3600
+    fresh = {**headers, "Date": "Wed, 15 Nov 2023 11:13:20 GMT"}
+    outcome = verify_parsed(
+        parsed, RSA_KEY.public_key(), method="POST", headers=fresh, body=BODY, now=late
+    )
+    assert outcome == Rejected(
+        "The request headers differ from the ones the signature was parsed from."
+    )
 
 
 @pytest.mark.parametrize(
@@ -433,11 +518,15 @@ def test_parser_never_raises_on_arbitrary_headers(signature_input: str, signatur
 
 def test_query_param_component_follows_rfc_9421_encoding() -> None:
     """RFC 9421 §2.2.8 example: values are decoded then percent-encoded (space as %20)."""
-    url = ("https://www.example.com/parameters?var=this%20is%20a%20big%0Amultiline%20value"
-           "&bar=with+plus+whitespace&fa%C3%A7ade%22%3A%20=something")
-    headers = {"Signature-Input": 'sig1=("@query-param";name="var" "@query-param";name="bar" '
-               '"@query-param";name="fa%C3%A7ade%22%3A%20");keyid="k";created=1',
-               "Signature": "sig1=:AAAA:"}
+    url = (
+        "https://www.example.com/parameters?var=this%20is%20a%20big%0Amultiline%20value"
+        "&bar=with+plus+whitespace&fa%C3%A7ade%22%3A%20=something"
+    )
+    headers = {
+        "Signature-Input": 'sig1=("@query-param";name="var" "@query-param";name="bar" '
+        '"@query-param";name="fa%C3%A7ade%22%3A%20");keyid="k";created=1',
+        "Signature": "sig1=:AAAA:",
+    }
     [parsed] = parse_rfc9421_all("GET", url, headers).values()
     assert isinstance(parsed, ParsedSignature)
     assert parsed.signing_base.decode().split("\n")[:3] == [
@@ -453,9 +542,11 @@ def test_verify_parsed_rechecks_the_body_rule() -> None:
     headers = independent_rfc9421(components, f';created={int(NOW)};keyid="{KEY_ID}"')
     parsed = parse_signature("GET", URL, headers)
     assert isinstance(parsed, ParsedSignature)
-    ok = verify_parsed(parsed, RSA_KEY.public_key(), method="GET", headers=headers, body=None,
-                       now=NOW)
+    ok = verify_parsed(
+        parsed, RSA_KEY.public_key(), method="GET", headers=headers, body=None, now=NOW
+    )
     assert ok == Verified(KEY_ID, "rfc9421")
-    outcome = verify_parsed(parsed, RSA_KEY.public_key(), method="GET", headers=headers,
-                            body=BODY, now=NOW)
+    outcome = verify_parsed(
+        parsed, RSA_KEY.public_key(), method="GET", headers=headers, body=BODY, now=NOW
+    )
     assert isinstance(outcome, Rejected)

@@ -95,8 +95,12 @@ def test_pyld_default_loader_is_ours_after_first_use() -> None:
 
 
 def test_litepub_context_of_any_pleroma_host_maps_to_the_bundled_file() -> None:
-    assert bundled_file_for("https://queer.hacktivis.me/schemas/litepub-0.1.jsonld") == "litepub-0.1"
-    assert bundled_file_for("https://testing.kawen.dance/schemas/litepub-0.1.jsonld") == "litepub-0.1"
+    assert (
+        bundled_file_for("https://queer.hacktivis.me/schemas/litepub-0.1.jsonld") == "litepub-0.1"
+    )
+    assert (
+        bundled_file_for("https://testing.kawen.dance/schemas/litepub-0.1.jsonld") == "litepub-0.1"
+    )
     assert bundled_file_for("https://litepub.social/litepub/context.jsonld") == "litepub-context"
     assert bundled_file_for("https://host.example/other/litepub-0.1.jsonld") is None
 
@@ -143,7 +147,9 @@ def test_every_term_of_our_context_expands_to_a_real_iri() -> None:
         if term[:1].isupper():
             doc.setdefault("tag", []).append({"type": term})
         else:
-            doc[term] = "EventCancelled" if term == "eventStatus" else "Alert" if term == "kind" else "x"
+            doc[term] = (
+                "EventCancelled" if term == "eventStatus" else "Alert" if term == "kind" else "x"
+            )
     doc["communityKind"] = "Building"
     assert undefined_terms(doc) == []
 
@@ -185,7 +191,9 @@ def test_expand_gives_expanded_iris() -> None:
            "severity": "Minor"}  # fmt: skip
     [node] = expand(doc)
     assert node["@type"] == ["https://www.w3.org/ns/activitystreams#Note"]
-    assert node["https://w3id.org/fedivoisin/ns#kind"] == [{"@id": "https://w3id.org/fedivoisin/ns#Alert"}]
+    assert node["https://w3id.org/fedivoisin/ns#kind"] == [
+        {"@id": "https://w3id.org/fedivoisin/ns#Alert"}
+    ]
     assert node["https://w3id.org/fedivoisin/ns#severity"] == [{"@value": "Minor"}]
 
 
@@ -206,9 +214,14 @@ UNDO_ANNOUNCE = {
 
 
 @pytest.mark.parametrize("keyword", ["@graph", "@included", "@reverse"])
-def test_cve_2022_24307_and_ghsa_9rfg_v8g9_9367_restructuring_keywords_are_refused(keyword: str) -> None:
+def test_cve_2022_24307_and_ghsa_9rfg_v8g9_9367_restructuring_keywords_are_refused(
+    keyword: str,
+) -> None:
     """An embedded Announce promoted out of an Undo by @graph/@included/@reverse."""
-    doc = {**UNDO_ANNOUNCE, "object": {"type": "Announce", keyword: [{"type": "Announce", "object": "x"}]}}
+    doc = {
+        **UNDO_ANNOUNCE,
+        "object": {"type": "Announce", keyword: [{"type": "Announce", "object": "x"}]},
+    }
     with pytest.raises(InvalidActivity) as caught:
         reject_unsafe_jsonld(doc)
     assert caught.value.field == f"object.{keyword}"
@@ -233,14 +246,18 @@ def test_ghsa_9rfg_v8g9_9367_keyword_deep_in_a_list_is_refused() -> None:
         {"by": {"@reverse": "https://www.w3.org/ns/activitystreams#actor"}},
     ],
 )
-def test_cve_2022_24307_aliases_of_restructuring_keywords_in_a_context_are_refused(ctx: dict[str, Any]) -> None:
+def test_cve_2022_24307_aliases_of_restructuring_keywords_in_a_context_are_refused(
+    ctx: dict[str, Any],
+) -> None:
     doc = {**UNDO_ANNOUNCE, "@context": [AS2_CONTEXT_URL, ctx]}
     with pytest.raises(InvalidActivity):
         reject_unsafe_jsonld(doc)
 
 
 def test_ordinary_documents_pass_the_keyword_check() -> None:
-    reject_unsafe_jsonld({**UNDO_ANNOUNCE, "object": {"type": "Note", "content": "@graph is fine as text"}})
+    reject_unsafe_jsonld(
+        {**UNDO_ANNOUNCE, "object": {"type": "Note", "content": "@graph is fine as text"}}
+    )
 
 
 def test_keyword_check_handles_very_deep_documents_without_recursion() -> None:

@@ -13,7 +13,12 @@ import pytest
 
 from fedivoisin.errors import InvalidActivity
 from fedivoisin.protocol.context import OUTGOING_CONTEXT, undefined_terms
-from fedivoisin.protocol.vocab import complete_for_mastodon, detect_kind, parse_object, validate_local
+from fedivoisin.protocol.vocab import (
+    complete_for_mastodon,
+    detect_kind,
+    parse_object,
+    validate_local,
+)
 
 from ._data import EXAMPLES, example_files, example_id, load
 

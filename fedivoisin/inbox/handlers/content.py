@@ -167,7 +167,11 @@ async def on_announce(ctx: Ctx) -> None:
         raise Ignored("Announce without object")
     inner = ctx.object
     # FEP-1b12: a group announces the member's activity; unwrap to the object it carries.
-    if isinstance(inner, dict) and inner.get("type") in ("Create", "Update") and inner.get("object"):
+    if (
+        isinstance(inner, dict)
+        and inner.get("type") in ("Create", "Update")
+        and inner.get("object")
+    ):
         oid = ref(inner.get("object")) or oid
     if ctx.rt.urls.is_local(oid):
         for hook in ANNOUNCE_HOOKS:

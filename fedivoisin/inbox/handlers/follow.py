@@ -46,9 +46,7 @@ def bare(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 async def send_accept(ctx: Ctx, actor: LocalActor, follow: dict[str, Any], follower: str) -> None:
-    await publish(
-        ctx.rt, actor, {"type": "Accept", "object": bare(follow), "to": [follower]}
-    )
+    await publish(ctx.rt, actor, {"type": "Accept", "object": bare(follow), "to": [follower]})
 
 
 async def on_follow(ctx: Ctx) -> None:
@@ -62,11 +60,25 @@ async def on_follow(ctx: Ctx) -> None:
     now = ctx.rt.clock.now()
     if target.manually_approves and not (existing and existing.state == "accepted"):
         await follow_store.upsert(
-            ctx.rt.store, ctx.actor, target_uri, "pending", ctx.id, now, inbox=inbox, shared_inbox=shared
+            ctx.rt.store,
+            ctx.actor,
+            target_uri,
+            "pending",
+            ctx.id,
+            now,
+            inbox=inbox,
+            shared_inbox=shared,
         )
         return
     await follow_store.upsert(
-        ctx.rt.store, ctx.actor, target_uri, "accepted", ctx.id, now, inbox=inbox, shared_inbox=shared
+        ctx.rt.store,
+        ctx.actor,
+        target_uri,
+        "accepted",
+        ctx.id,
+        now,
+        inbox=inbox,
+        shared_inbox=shared,
     )
     await send_accept(ctx, target, ctx.activity, ctx.actor)
 

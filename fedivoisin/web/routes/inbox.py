@@ -53,6 +53,8 @@ async def list_inbox(request: Request, slug: str) -> Response:
     items = await inbox_items.page(rt.store, slug, page=page, size=PAGE_SIZE + 1)
     return activity_response(
         request,
-        documents.ordered_collection_page(coll, page, items[:PAGE_SIZE], has_next=len(items) > PAGE_SIZE),
+        documents.ordered_collection_page(
+            coll, page, items[:PAGE_SIZE], has_next=len(items) > PAGE_SIZE
+        ),
         private=True,
     )

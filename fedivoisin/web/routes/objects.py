@@ -56,7 +56,9 @@ async def can_see(request: Request, addressed: list[str], author: str) -> bool:
     if viewer is None:
         return False
     collections = await viewer_collections(rt, viewer, addressed)
-    return may_see(addressed=addressed, author=author, viewer=viewer, viewer_collections=collections)
+    return may_see(
+        addressed=addressed, author=author, viewer=viewer, viewer_collections=collections
+    )
 
 
 async def get_object(request: Request) -> Response:

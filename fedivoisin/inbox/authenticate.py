@@ -42,7 +42,7 @@ async def verify(
         ) from None
     fresh = rt.clock.now() - key.fetched_at < 1.0
     result = _check(rt, parsed, key.public_key, method, headers, body)
-    if isinstance(result, sig.Rejected) and not fresh and result.reason != "signature expired":
+    if isinstance(result, sig.Rejected) and not fresh and result.retry_with_fresh_key:
         try:
             key = await get_key(rt, parsed.key_id, refresh=True)
         except RemoteError as exc:

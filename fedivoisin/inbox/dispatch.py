@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Ctx, Ignored
-from .handlers import content, follow
+from .handlers import community, content, follow
 
 Handler = Callable[[Ctx], Awaitable[None]]
 
@@ -18,12 +18,19 @@ HANDLERS: dict[str, Handler] = {
     "Update": content.on_update,
     "Delete": content.on_delete,
     "Announce": content.on_announce,
+    "Join": community.on_join_activity,
+    "Leave": community.on_leave_activity,
     "Like": content.on_record_only,
+    "Add": content.on_record_only,
+    "Remove": content.on_record_only,
     "EmojiReact": content.on_record_only,
     "Block": content.on_record_only,
     "Flag": content.on_record_only,
     "Move": content.on_record_only,
 }
+
+
+community.register()
 
 
 def register(type_: str, handler: Handler) -> None:

@@ -17,7 +17,7 @@ from ..runtime import Runtime
 from ..store import activities as activity_store
 from ..store import follows as follow_store
 from ..store.actors import LocalActor
-from . import follows
+from . import follows, moderation
 from .publish import new_id, publish
 
 ACTIVITY_TYPES = frozenset(
@@ -32,6 +32,9 @@ ACTIVITY_TYPES = frozenset(
         "Like",
         "Announce",
         "Block",
+        "Join",
+        "Leave",
+        "Remove",
     }
 )
 OBJECT_TYPES = frozenset(
@@ -92,9 +95,16 @@ async def handle(rt: Runtime, actor: LocalActor, body: Any) -> dict[str, Any]:
     if type_ == "Undo":
         return await undo(rt, actor, body)
     if type_ in ("Accept", "Reject"):
+        handled = await moderation.answer_join(rt, actor, body)
+        if handled is not None:
+            return handled
         return await follows.answer(
             rt, actor, _require_str(body, "object"), accept=type_ == "Accept"
         )
+    if type_ in ("Join", "Leave"):
+        return await moderation.join_or_leave(rt, actor, body)
+    if type_ == "Remove" or (type_ == "Block" and body.get("target")):
+        return await moderation.moderate(rt, actor, body)
     return await simple(rt, actor, body)
 
 
@@ -119,6 +129,7 @@ async def create(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     if kind in VALIDATED_KINDS:
         _validate(kind, obj)
         obj = complete_for_mastodon(kind, obj)
+    await moderation.check_community_post(rt, actor, obj, kind)
     for check in CREATE_CHECKS:
         await check(rt, actor, obj, kind)
     activity.update({"type": "Create", "object": obj})

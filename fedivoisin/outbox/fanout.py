@@ -36,7 +36,9 @@ async def collection_members(
         from ..store import members as member_store
 
         rows2 = await member_store.members(rt.store, rt.urls.actor(slug))
-        return [(m.member, m.inbox, m.shared_inbox) for m in rows2]
+        # Personal inboxes, not shared ones: the receiving server cannot expand our members
+        # collection, so it must learn from the inbox which of its users is addressed.
+        return [(m.member, m.inbox or m.shared_inbox, None) for m in rows2]
     return None
 
 

@@ -158,7 +158,14 @@ def _run_expand(doc: Any, on_dropped: Callable[[str | None], Any] | None) -> lis
             result: list[Any] = jsonld.expand(doc, options)
         else:
             result = jsonld.expand(doc, options, on_property_dropped=on_dropped)
-    except jsonld.JsonLdError as exc:
+    except (
+        jsonld.JsonLdError,
+        TypeError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
         cause = _not_bundled_cause(exc)
         if cause is not None:
             raise ContextNotBundled(cause.url) from exc
@@ -180,14 +187,16 @@ def undefined_terms(doc: dict[str, Any]) -> list[str]:
 
     AS2 sets ``"@vocab": "_:"``, so an undefined key silently becomes a blank-node IRI;
     without any vocabulary it is dropped. Both are reported, and so are prefixed names whose
-    prefix is undefined (``sc:foo`` when ``sc`` is not declared), by their compact name.
+    prefix is undefined (``sc:foo`` when ``sc`` is not declared) and values of ``@vocab``
+    terms that are no term (``"kind": "Nouvelles"``), by their compact name.
     """
     dropped: list[str] = []
 
     def on_dropped(prop: str | None) -> None:
         dropped.append(prop if prop else "?")
 
-    expanded = _run_expand(_checked(doc), on_dropped)
+    reject_unsafe_jsonld(doc)
+    expanded = _run_expand(doc, on_dropped)
     found = set(dropped)
     for iri in _expanded_iris(expanded):
         if iri.startswith("_:"):
@@ -195,11 +204,6 @@ def undefined_terms(doc: dict[str, Any]) -> list[str]:
         elif not _is_known_scheme(iri):
             found.add(iri)
     return sorted(found)
-
-
-def _checked(doc: dict[str, Any]) -> dict[str, Any]:
-    reject_unsafe_jsonld(doc)
-    return doc
 
 
 def _is_known_scheme(iri: str) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from .keys import base58btc_encode, multibase_decode
+from .keys import PublicKey, base58btc_encode, multibase_decode
 from .signatures_common import Rejected
 
 CRYPTOSUITE = "eddsa-jcs-2022"
@@ -78,10 +78,10 @@ def create_proof(
     return {**unsecured, "proof": proof}
 
 
-def verify_proof(
-    document: Mapping[str, Any], public_key: ed25519.Ed25519PublicKey
-) -> ProofVerified | Rejected:
+def verify_proof(document: Mapping[str, Any], public_key: PublicKey) -> ProofVerified | Rejected:
     """Check the document's single `eddsa-jcs-2022` proof against `public_key`."""
+    if not isinstance(public_key, ed25519.Ed25519PublicKey):
+        return Rejected("An eddsa-jcs-2022 proof needs an Ed25519 key.")
     proof = document.get("proof")
     if isinstance(proof, list) and len(proof) == 1:
         proof = proof[0]

@@ -105,8 +105,34 @@ def verify_parsed(
     max_age: float = DEFAULT_MAX_AGE,
     max_skew: float = DEFAULT_MAX_SKEW,
 ) -> Verified | Rejected:
-    """Check strength, time window and body digest, then the signature itself (last, as
-    it is the expensive step). `body` is the raw request body; None means no body."""
+    """Check strength, time window and body digest, then the signature itself (last: it is
+    the expensive step). `body` is the raw request body; None means no body. `headers`
+    must be the same headers given to `parse_signature`."""
+    problem = _precheck(parsed, method, headers, body, now, max_age, max_skew)
+    if problem is not None:
+        return problem
+    is_ed25519 = isinstance(public_key, ed25519.Ed25519PublicKey)
+    if parsed.scheme == "cavage":
+        how = cavage_verify_method(parsed.algorithm, is_ed25519)
+    else:
+        how = rfc9421_verify_method(parsed.algorithm, is_ed25519)
+    bases: tuple[bytes, ...] = (parsed.signing_base,)
+    if parsed.alt_signing_base is not None:
+        bases += (parsed.alt_signing_base,)
+    problem = verify_bytes(how, public_key, parsed.signature, bases)
+    return problem or Verified(key_id=parsed.key_id, scheme=parsed.scheme)
+
+
+def _precheck(
+    parsed: ParsedSignature,
+    method: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    now: float,
+    max_age: float,
+    max_skew: float,
+) -> Rejected | None:
+    """Everything but the signature math, cheapest first."""
     raw_body = body if body is not None else b""
     if parsed.scheme == "cavage":
         problem = check_cavage_strength(parsed, method, body)
@@ -122,18 +148,7 @@ def verify_parsed(
         problem = check_cavage_digest(parsed.header("digest"), raw_body)
     if problem is None and parsed.scheme == "rfc9421" and "content-digest" in parsed.components:
         problem = check_rfc9421_digest(parsed.header("content-digest"), raw_body)
-    if problem is not None:
-        return problem
-    is_ed25519 = isinstance(public_key, ed25519.Ed25519PublicKey)
-    if parsed.scheme == "cavage":
-        how = cavage_verify_method(parsed.algorithm, is_ed25519)
-    else:
-        how = rfc9421_verify_method(parsed.algorithm, is_ed25519)
-    bases: tuple[bytes, ...] = (parsed.signing_base,)
-    if parsed.alt_signing_base is not None:
-        bases += (parsed.alt_signing_base,)
-    problem = verify_bytes(how, public_key, parsed.signature, bases)
-    return problem or Verified(key_id=parsed.key_id, scheme=parsed.scheme)
+    return problem
 
 
 def verify_request(

@@ -13,7 +13,7 @@ import calendar
 import email.utils
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
@@ -53,9 +53,15 @@ class Verified:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """Why verification failed: a short sentence safe to show in a problem `detail`."""
+    """Why verification failed: a short sentence safe to show in a problem `detail`.
+
+    `retry_with_fresh_key` is set only when the signature math failed against the key
+    given, so refetching a possibly rotated key could help (SECURITY.md rule 7); every
+    other rejection (too old, weak, digest mismatch, malformed) would fail again.
+    """
 
     reason: str
+    retry_with_fresh_key: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +135,14 @@ def host_matches(host_header: str, parts: SplitResult) -> bool:
 
     Why: a signature covering `host` only binds the request to this server if the Host we
     compare is the one we are actually serving (Misskey CVE-2023-49079 skipped this).
+    A Host without a port also matches a non-default port: Mastodon sends `@url.host`.
     """
     host = host_header.strip().lower()
     default_port = f":{_DEFAULT_PORTS[parts.scheme]}"
     if host.endswith(default_port):
         host = host[: -len(default_port)]
-    return host == authority(parts)
+    expected = authority(parts)
+    return host == expected or (parts.port is not None and host == expected.rpartition(":")[0])
 
 
 def headers_agree(parsed: ParsedSignature, headers: Mapping[str, str]) -> bool:
@@ -204,9 +212,12 @@ def check_time(
     return None
 
 
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
 def digest_b64(algorithm: str, body: bytes) -> str:
     """Base64 of the SHA-256 or SHA-512 digest of the raw body."""
-    return base64.b64encode(hashlib.new(algorithm, body).digest()).decode("ascii")
+    return base64.b64encode(_HASHES[algorithm](body).digest()).decode("ascii")
 
 
 def check_cavage_digest(value: str | None, body: bytes) -> Rejected | None:
@@ -235,7 +246,7 @@ def check_content_digest(digests: Mapping[str, bytes], body: bytes) -> Rejected 
         if given is None:
             continue
         known += 1
-        if given != hashlib.new(algorithm, body).digest():
+        if given != _HASHES[algorithm](body).digest():
             return Rejected("The Content-Digest header does not match the body.")
     if not known:
         return Rejected("The Content-Digest header must contain a SHA-256 or SHA-512 digest.")
@@ -258,8 +269,10 @@ def verify_bytes(
     `method` is one of 'rsa-v1_5-sha256', 'rsa-pss-sha512', 'ed25519', or 'rsa-any' (try
     PKCS#1 v1.5 then PSS, for RFC 9421 signatures without `alg` over an RSA key).
     """
+    if not isinstance(public_key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        return Rejected("Only RSA and Ed25519 keys are supported.")
     if method.startswith("rsa") != isinstance(public_key, rsa.RSAPublicKey):
-        return Rejected("The signature algorithm does not match the key type.")
+        return Rejected("The signature algorithm does not match the key type.", True)
     for base in bases:
         if isinstance(public_key, ed25519.Ed25519PublicKey):
             if _ed25519_ok(public_key, signature, base):
@@ -271,7 +284,7 @@ def verify_bytes(
             public_key, signature, base, _PSS_SHA512, _SHA512
         ):
             return None
-    return Rejected("The signature is not valid for this key.")
+    return Rejected("The signature is not valid for this key.", True)
 
 
 def _rsa_ok(

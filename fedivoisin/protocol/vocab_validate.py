@@ -141,6 +141,9 @@ def _check_event(obj: Mapping[str, Any]) -> None:
 
 
 def _check_alert(obj: Mapping[str, Any]) -> None:
+    if obj.get("alertStatus") == "Draft":
+        # CAP keeps Draft in its enumeration, but a draft must never leave the server.
+        raise InvalidActivity("alertStatus: a Draft alert is never published", field="alertStatus")
     _after(obj, "startTime", "endTime", "the expiry")
     _after(obj, "published", "endTime", "the expiry")
 

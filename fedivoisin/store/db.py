@@ -7,6 +7,7 @@ The CLI opens its own connection to the same file (WAL lets it work while the se
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
@@ -45,6 +46,24 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self.db = db
         self.path = path
+        # One connection is shared by every coroutine: writes are serialised so that no
+        # statement of one request lands inside (or is rolled back with) another's
+        # transaction. Re-entrant for the task that holds it.
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if self._owner is not None and self._owner is task:
+            yield
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -103,33 +122,35 @@ class Store:
             return list(await cur.fetchall())
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement in autocommit mode; returns the row count (or lastrowid on insert)."""
-        async with self.db.execute(sql, tuple(params)) as cur:
+        """Run one statement in autocommit mode; returns the row count."""
+        async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
             return cur.rowcount
 
     async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self.db.execute(sql, tuple(params)) as cur:
+        async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
             return int(cur.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        await self.db.execute("BEGIN")
-        try:
-            await self.db.executemany(sql, [tuple(r) for r in rows])
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
+        batch = [tuple(r) for r in rows]
+        async with self.transaction():
+            await self.db.executemany(sql, batch)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Store]:
-        """BEGIN IMMEDIATE … COMMIT. Callers must not await unrelated I/O inside."""
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
+        """BEGIN IMMEDIATE … COMMIT, holding the write lock. Nested use joins the outer one.
+        Callers must not await unrelated network I/O inside."""
+        task = asyncio.current_task()
+        if self._owner is not None and self._owner is task:
             yield self
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
-        await self.db.execute("COMMIT")
+            return
+        async with self._writing():
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
 
 
 def _restrict(path: Path) -> None:

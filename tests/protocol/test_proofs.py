@@ -181,7 +181,7 @@ def test_fep_8b32_vector_is_reproduced_and_verifies() -> None:
         FEP["document"], TEST_KEY, FEP["verification_method"], FEP["created"], include_context=False
     )
     assert signed == {**FEP["document"], "proof": FEP["proof"]}
-    outcome = verify_proof(signed, public)  # type: ignore[arg-type]
+    outcome = verify_proof(signed, public)
     assert outcome == ProofVerified(FEP["verification_method"], FEP["created"])
 
 
@@ -201,7 +201,7 @@ def test_mitra_fixture_proof_is_well_formed_but_its_key_is_not_in_the_fixtures()
     assert accept["proof"]["verificationMethod"].split("#")[0] == accept["actor"]
     assert accept["actor"] != actor["id"]
     unrelated = keys.multikey_decode(actor["assertionMethod"][1]["publicKeyMultibase"])
-    outcome = verify_proof(accept, unrelated)  # type: ignore[arg-type]
+    outcome = verify_proof(accept, unrelated)
     assert outcome == Rejected("The proof signature is not valid for this key.")
 
 
@@ -272,6 +272,10 @@ def test_wrong_key_is_rejected() -> None:
     signed = create_proof(note(), TEST_KEY, ACTOR + "#ed25519-key", CREATED)
     outcome = verify_proof(signed, keys.generate_ed25519_key().public_key())
     assert outcome == Rejected("The proof signature is not valid for this key.")
+    rsa_public = keys.generate_rsa_key().public_key()
+    assert verify_proof(signed, rsa_public) == Rejected(
+        "An eddsa-jcs-2022 proof needs an Ed25519 key."
+    )
 
 
 def test_missing_or_multiple_proofs_are_rejected() -> None:

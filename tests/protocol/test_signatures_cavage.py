@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -382,6 +382,14 @@ def test_expired_signature_is_rejected() -> None:
 def test_wrong_key_is_rejected(other_rsa_key: rsa.RSAPrivateKey) -> None:
     outcome = verify(signed_post(), key=other_rsa_key.public_key())
     assert outcome == Rejected("The signature is not valid for this key.")
+    assert isinstance(outcome, Rejected) and outcome.retry_with_fresh_key
+
+
+def test_only_key_failures_suggest_refetching_the_key() -> None:
+    too_old = verify(signed_post(), now=NOW + 13 * 3600)
+    bad_digest = verify(signed_post(), b"{}")
+    for outcome in (too_old, bad_digest, verify({})):
+        assert isinstance(outcome, Rejected) and not outcome.retry_with_fresh_key
 
 
 @pytest.mark.parametrize("missing", ["(request-target)", "host", "date", "digest"])
@@ -437,6 +445,16 @@ def test_created_pseudo_header_with_rsa_sha256_is_rejected() -> None:
     assert isinstance(verify(as_headers(values, sig)), Rejected)
 
 
+def test_host_without_port_matches_a_non_default_port_as_mastodon_sends_it() -> None:
+    url = "http://lilas.example:8001/actors/alice/inbox"
+    values = {**post_values(), "host": "lilas.example"}
+    headers = as_headers(values, custom_cavage(list(values), values))
+    assert verify(headers, url=url) == Verified(KEY_ID, "cavage")
+    values["host"] = "lilas.example:8002"
+    headers = as_headers(values, custom_cavage(list(values), values))
+    assert verify(headers, url=url) == Rejected("The Host header does not match the request URL.")
+
+
 def test_host_header_for_another_server_is_rejected() -> None:
     values = {**post_values(), "host": "quartier.example"}
     outcome = verify(as_headers(values, custom_cavage(list(values), values)))
@@ -477,6 +495,12 @@ def test_non_absolute_urls_are_rejected() -> None:
     headers = signed_post()
     for url in ("/actors/alice/inbox", "ftp://lilas.example/x", "https://lilas.example:99999/"):
         assert isinstance(verify(headers, url=url), Rejected)
+
+
+def test_unsupported_key_types_are_rejected_not_raised() -> None:
+    ec_public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    outcome = verify_request("POST", URL, signed_post(), BODY, ec_public, NOW)  # type: ignore[arg-type]
+    assert outcome == Rejected("Only RSA and Ed25519 keys are supported.")
 
 
 def test_key_id_owner_hint_drops_the_fragment() -> None:

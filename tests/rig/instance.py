@@ -133,9 +133,33 @@ class Instance(_Base):
         self._task: asyncio.Task[None] | None = None
 
     @property
-    def app_runtime(self) -> Any:
+    def rt(self) -> Any:
+        """The live Runtime of the running app (same loop as the test)."""
         assert self._server is not None
         return self._app.state.runtime
+
+    async def local(self, slug: str) -> Any:
+        from fedivoisin.store import actors as actor_store
+
+        return await actor_store.require_actor(self.rt.store, slug)
+
+    async def c2s(self, slug: str, token: str, body: dict[str, Any]) -> httpx.Response:
+        async with self.http() as c:
+            return await c.post(
+                f"/actors/{slug}/outbox",
+                json=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": AS2},
+            )
+
+    async def inbox(self, slug: str, token: str) -> list[dict[str, Any]]:
+        async with self.http() as c:
+            r = await c.get(
+                f"/actors/{slug}/inbox?page=1",
+                headers={"Authorization": f"Bearer {token}", "Accept": AS2},
+            )
+            r.raise_for_status()
+            items: list[dict[str, Any]] = r.json()["orderedItems"]
+            return items
 
     async def start(self) -> Instance:
         self._app = create_app(self.settings, clock=self.clock)

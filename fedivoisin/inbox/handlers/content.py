@@ -189,7 +189,6 @@ async def on_announce(ctx: Ctx) -> None:
     if obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), (dict, str)):
         return  # an activity, not an object: its object arrives on its own
     await store_remote_object(ctx, {**obj, "attributedTo": author or ctx.actor})
-    ctx.activity["object"] = obj
     for hook in ANNOUNCE_HOOKS:
         await hook(ctx, obj)
 

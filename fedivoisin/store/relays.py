@@ -1,0 +1,49 @@
+"""The territory mesh: which communities a community relays, and what it already relayed."""
+
+from __future__ import annotations
+
+import orjson
+
+from .db import Store
+
+
+async def add(store: Store, community: str, source: str, kinds: list[str], now: float) -> None:
+    await store.execute(
+        "INSERT INTO relays (community, source, kinds, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(community, source) DO UPDATE SET kinds = excluded.kinds",
+        (community, source, orjson.dumps(kinds).decode(), now),
+    )
+
+
+async def remove(store: Store, community: str, source: str) -> bool:
+    return (
+        await store.execute(
+            "DELETE FROM relays WHERE community = ? AND source = ?", (community, source)
+        )
+        > 0
+    )
+
+
+async def relaying(store: Store, source: str) -> list[tuple[str, list[str]]]:
+    """(local community, kinds) for every community that relays `source`."""
+    rows = await store.fetchall("SELECT community, kinds FROM relays WHERE source = ?", (source,))
+    return [(r["community"], orjson.loads(r["kinds"])) for r in rows]
+
+
+async def of_community(store: Store, community: str) -> list[tuple[str, list[str]]]:
+    rows = await store.fetchall(
+        "SELECT source, kinds FROM relays WHERE community = ? ORDER BY id", (community,)
+    )
+    return [(r["source"], orjson.loads(r["kinds"])) for r in rows]
+
+
+async def claim(store: Store, community: str, object_uri: str, now: float) -> bool:
+    """Record that `community` announces `object_uri`; False if it already did (loop- and
+    duplicate-free relaying: each object is announced once per community, whatever path)."""
+    return (
+        await store.execute(
+            "INSERT OR IGNORE INTO relayed (community, object_uri, at) VALUES (?, ?, ?)",
+            (community, object_uri, now),
+        )
+        > 0
+    )

@@ -1,0 +1,148 @@
+"""Fixtures for the security tests: fake remote servers on loopback and a few helpers to
+attack an instance and prove that nothing happened (through its SQLite file and HTTP).
+
+Most tests run twice, with `allow_private_networks` on and off (SECURITY.md: "tests of the
+rules run with the setting both on and off where it matters"). With it off, the instance
+cannot reach the loopback fakes, so the attacker's key is put in its key cache beforehand
+(as if fetched earlier): the attack then exercises exactly the same checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from fedivoisin.protocol.actors import host_of
+from fedivoisin.store import remote_actors as remote_store
+from fedivoisin.store.remote_actors import RemoteActor
+from tests.rig import Instance
+
+from . import cavage
+from .fakes import FakeActor, FakeRemote
+
+WATCHED = {
+    "received": "SELECT activity_uri, state FROM received ORDER BY id",
+    "follows": "SELECT follower, followee, state FROM follows ORDER BY id",
+    "objects": "SELECT uri, attributed_to, public, deleted, document FROM objects ORDER BY id",
+    "activities": "SELECT uri FROM activities ORDER BY id",
+    "inbox_items": "SELECT owner, activity_uri FROM inbox_items ORDER BY id",
+}
+
+
+def query(inst: Instance, sql: str, *params: Any) -> list[sqlite3.Row]:
+    """Read the instance's database through a separate read-only connection (WAL)."""
+    db = sqlite3.connect(f"file:{inst.settings.db_path}?mode=ro", uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    try:
+        return list(db.execute(sql, params))
+    finally:
+        db.close()
+
+
+def count(inst: Instance, table: str, where: str = "1", *params: Any) -> int:
+    return int(query(inst, f"SELECT count(*) FROM {table} WHERE {where}", *params)[0][0])
+
+
+def snapshot(inst: Instance) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything an attack could change that a user would see."""
+    return {name: [tuple(r) for r in query(inst, sql)] for name, sql in WATCHED.items()}
+
+
+def assert_nothing_stored(inst: Instance) -> None:
+    """Fresh instance after an attack: not one row anywhere an activity leaves a trace."""
+    state = snapshot(inst)
+    assert state == {name: [] for name in WATCHED}, state
+
+
+def assert_problem(resp: Any, *statuses: int) -> dict[str, Any]:
+    """A refusal is an RFC 9457 problem with a title and a detail."""
+    assert resp.status_code in statuses, (resp.status_code, resp.text)
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
+    body: dict[str, Any] = resp.json()
+    assert body.get("title") and body.get("detail"), body
+    return body
+
+
+async def processed(inst: Instance, timeout: float = 10.0) -> None:
+    """Wait until the inbox worker has handled every received row at least once."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if count(inst, "received", "state = 'pending' AND attempts = 0") == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the inbox worker did not process the queue in time")
+
+
+async def introduce(inst: Instance, actor: FakeActor) -> None:
+    """Put `actor` and its key in the instance's cache, as if fetched from its origin.
+
+    Needed when allow_private_networks is off: the instance then cannot reach loopback.
+    """
+    doc = actor.document
+    remote = RemoteActor(
+        uri=actor.uri,
+        type=str(doc.get("type", "Person")),
+        host=host_of(actor.uri),
+        preferred_username=actor.name,
+        name=actor.name,
+        inbox=actor.inbox,
+        shared_inbox=actor.remote.origin + "/inbox",
+        followers=actor.followers,
+        key_id=actor.key_id,
+        public_key_pem=cavage.public_pem(actor.key),
+        document=doc,
+        fetched_at=time.time(),
+    )
+
+    async def save(store: Any, clock: Any) -> None:
+        await remote_store.save(store, remote)
+
+    await inst.admin(save)
+
+
+async def block(inst: Instance, host: str) -> None:
+    from fedivoisin import admin
+
+    await inst.admin(admin.block_domain, host, "test")
+    inst.app_runtime.invalidate_blocks()
+
+
+@pytest.fixture
+async def remote() -> AsyncIterator[FakeRemote]:
+    async with FakeRemote("127.0.0.1") as fake:
+        yield fake
+
+
+@pytest.fixture
+async def remote2() -> AsyncIterator[FakeRemote]:
+    async with FakeRemote("127.0.0.2") as fake:
+        yield fake
+
+
+@pytest.fixture(params=[True, False], ids=["private-on", "private-off"])
+def private(request: pytest.FixtureRequest) -> bool:
+    flag: bool = request.param
+    return flag
+
+
+@pytest.fixture
+async def target(instance_factory: Callable[..., Any], private: bool) -> Instance:
+    """The attacked instance, with allow_private_networks as parametrised."""
+    inst: Instance = await instance_factory(allow_private_networks=private)
+    return inst
+
+
+@pytest.fixture
+async def make_known(target: Instance, private: bool) -> Callable[[FakeActor], Any]:
+    """`await make_known(actor)`: with private networks off, pre-cache the actor's key."""
+
+    async def known(actor: FakeActor) -> None:
+        if not private:
+            await introduce(target, actor)
+
+    return known

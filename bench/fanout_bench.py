@@ -213,7 +213,7 @@ async def main_async(quick: bool) -> dict[str, Any]:
             rt = Runtime(settings=settings, store=store, clock=SystemClock())
             clock = SystemClock()
             await admin.create_community(store, clock, "les-lilas", name="Lilas", kind="building")
-            await admin.create_community(store, clock, "voisins", name="Voisins", kind="street")
+            await admin.create_community(store, clock, "voisins", name="Voisins", kind="quartier")
             await seed_followers(
                 store, rt.urls.actor("les-lilas"), hosts, port, n_shared, shared=True, tag="u"
             )

@@ -144,7 +144,9 @@ def add_community_commands(sub: Any, common: Callable[[argparse.ArgumentParser],
     common(p)
     p.add_argument("community")
     p.add_argument("source", help="the community to relay: slug@host, handle or URL")
-    p.add_argument("--kinds", required=True, help="events,alerts,offers,requests,news,polls,reports,posts")
+    p.add_argument(
+        "--kinds", required=True, help="events,alerts,offers,requests,news,polls,reports,posts"
+    )
     p.set_defaults(handler=relay_add)
     p = relay.add_parser("list", help="list relays of a community")
     common(p)

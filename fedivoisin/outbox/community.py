@@ -123,10 +123,19 @@ async def add_member(
     inbox, shared = await _inboxes(rt, uri)
     cid = rt.urls.actor(community.slug)
     await member_store.upsert(
-        rt.store, cid, uri, now=rt.clock.now(), role=role, state=state,
-        inbox=inbox, shared_inbox=shared, activity_uri=activity_uri,
+        rt.store,
+        cid,
+        uri,
+        now=rt.clock.now(),
+        role=role,
+        state=state,
+        inbox=inbox,
+        shared_inbox=shared,
+        activity_uri=activity_uri,
     )
-    await member_store.set_fields(rt.store, cid, uri, role=role, may_alert=int(may_alert), title=title)
+    await member_store.set_fields(
+        rt.store, cid, uri, role=role, may_alert=int(may_alert), title=title
+    )
     return uri
 
 
@@ -144,7 +153,9 @@ async def approve_member(
     else:
         await member_store.remove(rt.store, cid, uri)
     return await publish(
-        rt, community, {"type": "Accept" if accept else "Reject", "object": join, "to": [uri]},
+        rt,
+        community,
+        {"type": "Accept" if accept else "Reject", "object": join, "to": [uri]},
         store_object=False,
     )
 
@@ -190,10 +201,17 @@ async def remove_post(
     author = stored.attributed_to
     extra = [author] if author != cid else None
     removed = await publish(
-        rt, community,
-        {"type": "Remove", "object": object_uri, "target": rt.urls.outbox(community.slug),
-         "to": audience, "audience": cid},
-        extra_recipients=extra, store_object=False,
+        rt,
+        community,
+        {
+            "type": "Remove",
+            "object": object_uri,
+            "target": rt.urls.outbox(community.slug),
+            "to": audience,
+            "audience": cid,
+        },
+        extra_recipients=extra,
+        store_object=False,
     )
     await retract(rt, community, object_uri, extra=extra)
     return removed
@@ -207,17 +225,32 @@ async def retract(
     cid = rt.urls.actor(community.slug)
     audience = [PUBLIC, rt.urls.followers(community.slug), rt.urls.members(community.slug)]
     await publish(
-        rt, community,
-        {"type": "Delete", "object": {"id": object_uri, "type": "Tombstone"}, "to": audience,
-         "audience": cid},
-        extra_recipients=extra, store_object=False,
+        rt,
+        community,
+        {
+            "type": "Delete",
+            "object": {"id": object_uri, "type": "Tombstone"},
+            "to": audience,
+            "audience": cid,
+        },
+        extra_recipients=extra,
+        store_object=False,
     )
     announce_uri = await _announce_of(rt, cid, object_uri)
     if announce_uri:
         await publish(
-            rt, community,
-            {"type": "Undo", "object": {"id": announce_uri, "type": "Announce", "actor": cid,
-                                        "object": object_uri}, "to": audience},
+            rt,
+            community,
+            {
+                "type": "Undo",
+                "object": {
+                    "id": announce_uri,
+                    "type": "Announce",
+                    "actor": cid,
+                    "object": object_uri,
+                },
+                "to": audience,
+            },
             store_object=False,
         )
 

@@ -22,7 +22,9 @@ async def _target_community(rt: Runtime, uri: str | None) -> LocalActor:
     return community
 
 
-async def check_community_post(rt: Runtime, actor: LocalActor, obj: dict[str, Any], kind: str) -> None:
+async def check_community_post(
+    rt: Runtime, actor: LocalActor, obj: dict[str, Any], kind: str
+) -> None:
     """Refuse at the API what the community would refuse: alerts from actors it does not
     allow (moderators and designated institutional members only)."""
     if kind != "alert":
@@ -62,7 +64,9 @@ async def moderate(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict
     return await cm.ban_member(rt, community, oid)
 
 
-async def answer_join(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str, Any] | None:
+async def answer_join(
+    rt: Runtime, actor: LocalActor, body: dict[str, Any]
+) -> dict[str, Any] | None:
     """Accept/Reject of a pending membership, by a moderator. None if not a Join."""
     oid = ref(body.get("object"))
     if not oid:
@@ -77,6 +81,4 @@ async def answer_join(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> d
         return None
     if not await cm.may_moderate(rt, community, rt.urls.actor(actor.slug)):
         raise Forbidden(f"{actor.slug} is not a moderator of {community.slug}")
-    return await cm.approve_member(
-        rt, community, row["member"], accept=body["type"] == "Accept"
-    )
+    return await cm.approve_member(rt, community, row["member"], accept=body["type"] == "Accept")

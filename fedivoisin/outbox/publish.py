@@ -14,7 +14,7 @@ import orjson
 
 from ..clock import iso
 from ..protocol.actors import host_of
-from ..protocol.addressing import addressees, is_public, ref, strip_private
+from ..protocol.addressing import addressees, first_ref, is_public, ref, strip_private
 from ..protocol.context import OUTGOING_CONTEXT
 from ..runtime import Runtime
 from ..store import activities as activity_store
@@ -147,7 +147,4 @@ async def store_local_object(rt: Runtime, obj: dict[str, Any], now: float) -> No
 
 
 def _community_of(rt: Runtime, obj: dict[str, Any]) -> str | None:
-    aud = ref(obj.get("audience"))
-    if aud:
-        return aud
-    return None
+    return first_ref(obj.get("audience"))

@@ -31,6 +31,12 @@ def ref(value: Any) -> str | None:
     return None
 
 
+def first_ref(value: Any) -> str | None:
+    """The first id of a value that may be a scalar or a list (e.g. `audience`)."""
+    found = refs(value)
+    return found[0] if found else None
+
+
 def refs(value: Any) -> list[str]:
     out = []
     for v in as_list(value):

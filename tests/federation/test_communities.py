@@ -25,7 +25,9 @@ async def follow(inst: Any, slug: str, token: str, target: str) -> None:
     await wait_for(accepted, timeout=10)
 
 
-async def test_town_alert_reaches_a_resident_of_building_b_exactly_once(instance_factory: Any) -> None:
+async def test_town_alert_reaches_a_resident_of_building_b_exactly_once(
+    instance_factory: Any,
+) -> None:
     a = await instance_factory()  # building les-lilas
     b = await instance_factory()  # building les-tilleuls + the resident
     q = await instance_factory()  # quartier-nord and the town
@@ -47,19 +49,38 @@ async def test_town_alert_reaches_a_resident_of_building_b_exactly_once(instance
     await follow(b, "rose", rose, b.actor("les-tilleuls"))
 
     async def relays_accepted() -> bool:
-        rows = await b.rt.store.fetchall("SELECT state FROM follows WHERE follower = ?", (b.actor("les-tilleuls"),))
-        rows_q = await q.rt.store.fetchall("SELECT state FROM follows WHERE follower = ?", (q.actor("quartier-nord"),))
-        return len(rows) == 2 and len(rows_q) == 1 and all(r["state"] == "accepted" for r in [*rows, *rows_q])
+        rows = await b.rt.store.fetchall(
+            "SELECT state FROM follows WHERE follower = ?", (b.actor("les-tilleuls"),)
+        )
+        rows_q = await q.rt.store.fetchall(
+            "SELECT state FROM follows WHERE follower = ?", (q.actor("quartier-nord"),)
+        )
+        return (
+            len(rows) == 2
+            and len(rows_q) == 1
+            and all(r["state"] == "accepted" for r in [*rows, *rows_q])
+        )
 
     await wait_for(relays_accepted, timeout=10)
 
-    r = await q.c2s("ville", ville, {
-        "type": "Note", "kind": "Alert", "name": "Coupure d'eau",
-        "content": "<p>Coupure d'eau mardi 8h-12h.</p>",
-        "alertStatus": "Actual", "msgType": "Alert", "alertCategory": "Infra",
-        "urgency": "Expected", "severity": "Minor", "certainty": "Observed",
-        "to": [PUBLIC], "cc": [q.actor("ville") + "/followers"],
-    })
+    r = await q.c2s(
+        "ville",
+        ville,
+        {
+            "type": "Note",
+            "kind": "Alert",
+            "name": "Coupure d'eau",
+            "content": "<p>Coupure d'eau mardi 8h-12h.</p>",
+            "alertStatus": "Actual",
+            "msgType": "Alert",
+            "alertCategory": "Infra",
+            "urgency": "Expected",
+            "severity": "Minor",
+            "certainty": "Observed",
+            "to": [PUBLIC],
+            "cc": [q.actor("ville") + "/followers"],
+        },
+    )
     assert r.status_code == 201, r.text
     alert = r.json()["object"]["id"]
 
@@ -67,11 +88,16 @@ async def test_town_alert_reaches_a_resident_of_building_b_exactly_once(instance
         return announces_of(await b.inbox("rose", rose), alert)
 
     got = await wait_for(rose_got_it, timeout=15)
+
     # Let the second path (town → quartier → B) play out, then check there is still one.
     async def quartier_relayed() -> bool:
-        return await q.rt.store.fetchone(
-            "SELECT 1 FROM relayed WHERE community = ? AND object_uri = ?", (q.actor("quartier-nord"), alert)
-        ) is not None
+        return (
+            await q.rt.store.fetchone(
+                "SELECT 1 FROM relayed WHERE community = ? AND object_uri = ?",
+                (q.actor("quartier-nord"), alert),
+            )
+            is not None
+        )
 
     await wait_for(quartier_relayed, timeout=10)
 
@@ -107,7 +133,9 @@ async def test_members_only_event_reaches_members_and_no_one_else(instance_facto
     assert r.status_code == 201, r.text
 
     async def pending() -> bool:
-        row = await a.rt.store.fetchone("SELECT state FROM members WHERE member = ?", (b.actor("membre"),))
+        row = await a.rt.store.fetchone(
+            "SELECT state FROM members WHERE member = ?", (b.actor("membre"),)
+        )
         return row is not None and row["state"] == "pending"
 
     await wait_for(pending, timeout=10)
@@ -115,21 +143,32 @@ async def test_members_only_event_reaches_members_and_no_one_else(instance_facto
     await follow(b, "curieux", curieux, a.actor("les-lilas"))  # a follower, not a member
 
     members = a.actor("les-lilas") + "/members"
-    r = await a.c2s("les-lilas", lilas, {
-        "type": "Event", "name": "AG des résidents (membres)",
-        "startTime": "2030-06-01T18:00:00+02:00", "endTime": "2030-06-01T20:00:00+02:00",
-        "timezone": "Europe/Paris", "content": "<p>Ordre du jour joint.</p>",
-        "to": [members],
-    })
+    r = await a.c2s(
+        "les-lilas",
+        lilas,
+        {
+            "type": "Event",
+            "name": "AG des résidents (membres)",
+            "startTime": "2030-06-01T18:00:00+02:00",
+            "endTime": "2030-06-01T20:00:00+02:00",
+            "timezone": "Europe/Paris",
+            "content": "<p>Ordre du jour joint.</p>",
+            "to": [members],
+        },
+    )
     assert r.status_code == 201, r.text
     event = r.json()["object"]["id"]
 
     async def membre_got_it() -> bool:
-        return any(i["type"] == "Create" and i["object"]["id"] == event for i in await b.inbox("membre", membre))
+        return any(
+            i["type"] == "Create" and i["object"]["id"] == event
+            for i in await b.inbox("membre", membre)
+        )
 
     await wait_for(membre_got_it, timeout=10)
     assert not any(
-        i.get("object") == event or (isinstance(i.get("object"), dict) and i["object"].get("id") == event)
+        i.get("object") == event
+        or (isinstance(i.get("object"), dict) and i["object"].get("id") == event)
         for i in await b.inbox("curieux", curieux)
     )
     # No GET, page or listing shows it without a member's credentials.
@@ -137,11 +176,15 @@ async def test_members_only_event_reaches_members_and_no_one_else(instance_facto
     async with a.http() as c:
         page = (await c.get("/actors/les-lilas/outbox?page=1", headers={"Accept": AS2})).json()
         assert event not in str(page)
-        r = await c.get(event, headers={"Accept": AS2, "Authorization": f"Bearer {await a.token('gardien')}"})
+        r = await c.get(
+            event, headers={"Accept": AS2, "Authorization": f"Bearer {await a.token('gardien')}"}
+        )
         assert r.status_code == 200 and r.json()["name"].startswith("AG")
 
 
-async def test_remote_member_post_is_announced_to_followers_on_a_third_instance(instance_factory: Any) -> None:
+async def test_remote_member_post_is_announced_to_followers_on_a_third_instance(
+    instance_factory: Any,
+) -> None:
     a = await instance_factory()
     b = await instance_factory()
     c3 = await instance_factory()
@@ -151,10 +194,17 @@ async def test_remote_member_post_is_announced_to_followers_on_a_third_instance(
     karim, lea = await b.token("karim"), await c3.token("lea")
     await follow(b, "karim", karim, f"acct:les-lilas@{a.domain}")
     await follow(c3, "lea", lea, a.actor("les-lilas"))
-    r = await b.c2s("karim", karim, {
-        "type": "Note", "content": "<p>Je prête ma perceuse ce week-end.</p>",
-        "to": [PUBLIC], "cc": [a.actor("les-lilas")], "audience": a.actor("les-lilas"),
-    })
+    r = await b.c2s(
+        "karim",
+        karim,
+        {
+            "type": "Note",
+            "content": "<p>Je prête ma perceuse ce week-end.</p>",
+            "to": [PUBLIC],
+            "cc": [a.actor("les-lilas")],
+            "audience": a.actor("les-lilas"),
+        },
+    )
     assert r.status_code == 201, r.text
     note = r.json()["object"]["id"]
 
@@ -169,7 +219,9 @@ async def test_remote_member_post_is_announced_to_followers_on_a_third_instance(
     assert "perceuse" in stored.document["content"]
 
 
-async def test_non_members_cannot_post_and_moderator_removal_is_federated(instance_factory: Any) -> None:
+async def test_non_members_cannot_post_and_moderator_removal_is_federated(
+    instance_factory: Any,
+) -> None:
     a = await instance_factory()
     b = await instance_factory()
     await a.community("les-lilas", join_policy="approval")
@@ -185,9 +237,15 @@ async def test_non_members_cannot_post_and_moderator_removal_is_federated(instan
     await follow(b, "lecteur", lecteur, a.actor("les-lilas"))
     await follow(b, "intrus", intrus, a.actor("les-lilas"))
 
-    r = await b.c2s("intrus", intrus, {"type": "Note", "content": "spam", "to": [PUBLIC, a.actor("les-lilas")]})
+    r = await b.c2s(
+        "intrus", intrus, {"type": "Note", "content": "spam", "to": [PUBLIC, a.actor("les-lilas")]}
+    )
     spam = r.json()["object"]["id"]
-    r = await a.c2s("voisin", voisin, {"type": "Note", "content": "Vide-grenier samedi !", "to": [PUBLIC, a.actor("les-lilas")]})
+    r = await a.c2s(
+        "voisin",
+        voisin,
+        {"type": "Note", "content": "Vide-grenier samedi !", "to": [PUBLIC, a.actor("les-lilas")]},
+    )
     post = r.json()["object"]["id"]
 
     async def lecteur_has_post() -> bool:
@@ -197,7 +255,9 @@ async def test_non_members_cannot_post_and_moderator_removal_is_federated(instan
     assert not announces_of(await b.inbox("lecteur", lecteur), spam)  # non-member refused
 
     # A moderator removes the post through the C2S API; the removal reaches instance B.
-    r = await a.c2s("animatrice", anim, {"type": "Remove", "object": post, "target": a.actor("les-lilas")})
+    r = await a.c2s(
+        "animatrice", anim, {"type": "Remove", "object": post, "target": a.actor("les-lilas")}
+    )
     assert r.status_code == 201, r.text
 
     async def deleted_on_b() -> bool:
@@ -206,7 +266,9 @@ async def test_non_members_cannot_post_and_moderator_removal_is_federated(instan
 
     await wait_for(deleted_on_b, timeout=10)
     # A plain member cannot moderate.
-    r = await a.c2s("voisin", voisin, {"type": "Remove", "object": post, "target": a.actor("les-lilas")})
+    r = await a.c2s(
+        "voisin", voisin, {"type": "Remove", "object": post, "target": a.actor("les-lilas")}
+    )
     assert r.status_code == 403
 
 
@@ -219,9 +281,16 @@ async def test_only_allowed_actors_may_alert_a_community(instance_factory: Any) 
     await cm.add_member(a.rt, lil, "voisin")
     await cm.add_member(a.rt, lil, "syndic", may_alert=True, title="syndic")
     alert = {
-        "type": "Note", "kind": "Alert", "name": "Ascenseur en panne",
-        "content": "<p>Ascenseur en panne.</p>", "alertStatus": "Actual", "msgType": "Alert",
-        "alertCategory": "Infra", "urgency": "Immediate", "severity": "Minor", "certainty": "Observed",
+        "type": "Note",
+        "kind": "Alert",
+        "name": "Ascenseur en panne",
+        "content": "<p>Ascenseur en panne.</p>",
+        "alertStatus": "Actual",
+        "msgType": "Alert",
+        "alertCategory": "Infra",
+        "urgency": "Immediate",
+        "severity": "Minor",
+        "certainty": "Observed",
         "to": [PUBLIC, a.actor("les-lilas")],
     }
     r = await a.c2s("voisin", await a.token("voisin"), alert)

@@ -255,7 +255,8 @@ async def test_fedify_reply_to_our_event_is_stored_and_threaded(followed: Scene)
         inst, "les-lilas", followed.token, lambda i: i["id"] == reply["createId"]
     )
     assert item["object"]["inReplyTo"] == event
-    mentions = [t for t in item["object"]["tag"] if t["type"] == "Mention"]
+    tags = item["object"]["tag"]  # Fedify sends a single tag as a scalar
+    mentions = [t for t in (tags if isinstance(tags, list) else [tags]) if t["type"] == "Mention"]
     assert [m["href"] for m in mentions] == [lilas]
 
 
@@ -414,7 +415,7 @@ async def test_post_deletion_in_both_directions(followed: Scene) -> None:
     http_verified(got)
     assert (await inst.get_json(note)).status_code == 410
     gone = await fedify.call("lookup-object", {"url": note, "signed": True}, expect=(502,))
-    assert [f["status"] for f in gone["fetches"]] == [410]
+    assert gone["fetches"] and gone["fetches"][0]["status"] == 410, gone
 
     # Fedify → fedivoisin
     post = await fedify.call("post", {"content": "<p>Bientôt effacé</p>", "mentions": [lilas]})

@@ -20,7 +20,7 @@ import pytest
 from fedivoisin.protocol.actors import host_of
 from fedivoisin.store import remote_actors as remote_store
 from fedivoisin.store.remote_actors import RemoteActor
-from tests.rig import Instance
+from tests.rig import AS2, Instance
 
 from . import cavage
 from .fakes import FakeActor, FakeRemote
@@ -105,6 +105,19 @@ async def introduce(inst: Instance, actor: FakeActor) -> None:
     await inst.admin(save)
 
 
+class ShiftedClock:
+    """Real time plus an offset the test can advance (signatures stay in their window)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 async def block(inst: Instance, host: str) -> None:
     from fedivoisin import admin
 
@@ -146,3 +159,28 @@ async def make_known(target: Instance, private: bool) -> Callable[[FakeActor], A
             await introduce(target, actor)
 
     return known
+
+
+async def c2s(inst: Instance, slug: str, token: str, activity: dict[str, Any]) -> dict[str, Any]:
+    """Post through the client-to-server outbox, as a resident's app would."""
+    async with inst.http() as client:
+        resp = await client.post(
+            f"/actors/{slug}/outbox",
+            json=activity,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": AS2},
+        )
+    assert resp.status_code == 201, resp.text
+    doc: dict[str, Any] = resp.json()
+    return doc
+
+
+async def inbox_listing(inst: Instance, slug: str, token: str) -> list[dict[str, Any]]:
+    """What the resident sees in their inbox (GET with their token)."""
+    async with inst.http() as client:
+        resp = await client.get(
+            f"/actors/{slug}/inbox?page=1",
+            headers={"Authorization": f"Bearer {token}", "Accept": AS2},
+        )
+    assert resp.status_code == 200, resp.text
+    items: list[dict[str, Any]] = resp.json()["orderedItems"]
+    return items

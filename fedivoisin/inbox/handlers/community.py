@@ -14,7 +14,6 @@ from ...outbox.publish import publish
 from ...protocol.addressing import addressees, ref
 from ...protocol.vocab import detect_kind
 from ...store import activities as activity_store
-from ...store import follows as follow_store
 from ...store import members as member_store
 from ...store.actors import LocalActor
 from ..context import Ctx, Ignored
@@ -122,12 +121,18 @@ async def _may_post(ctx: Ctx, community: LocalActor, obj: dict[str, Any], kind: 
         return None
     is_member = m is not None and m.state == "accepted"
     if not is_member:
+        # Replies to a public post of the community are welcome from anyone not banned
+        # (as comments are on Lemmy); top-level posts need membership.
         parent_uri = ref(obj.get("inReplyTo"))
         parent = await activity_store.get_object(rt.store, parent_uri) if parent_uri else None
-        follower = await follow_store.get(rt.store, ctx.actor, cid)
-        replying = parent is not None and parent.community_uri == cid
-        if not (replying and follower is not None and follower.state == "accepted"):
-            log.info("%s is not a member of %s: post %s refused", ctx.actor, community.slug, obj.get("id"))
+        replying = parent is not None and parent.community_uri == cid and parent.public
+        if not replying:
+            log.info(
+                "%s is not a member of %s: post %s refused",
+                ctx.actor,
+                community.slug,
+                obj.get("id"),
+            )
             return None
     if kind == "alert" and not await cm.may_alert(rt, community, ctx.actor):
         log.info("%s may not alert %s", ctx.actor, community.slug)
@@ -150,7 +155,9 @@ async def on_create(ctx: Ctx, obj: dict[str, Any]) -> None:
             "UPDATE objects SET community_uri = ? WHERE uri = ? AND community_uri IS NULL",
             (cid, obj["id"]),
         )
-        await cm.announce(ctx.rt, community, obj, role=None if role in ("member", "follower") else role)
+        await cm.announce(
+            ctx.rt, community, obj, role=None if role in ("member", "follower") else role
+        )
     if not ctx.local_origin or ctx.rt.urls.is_local(ctx.actor):
         await cm.relay(ctx.rt, ctx.actor, obj, kind)
 

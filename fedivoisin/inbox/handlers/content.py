@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import RemoteError
 from ...protocol.actors import ACTOR_TYPES, host_of, same_origin
-from ...protocol.addressing import addressees, as_list, is_public, ref
+from ...protocol.addressing import addressees, as_list, first_ref, is_public, ref
 from ...protocol.timing import time_bounds
 from ...protocol.vocab import detect_kind
 from ...remote import fetch_object, forget_actor, get_actor
@@ -65,7 +65,9 @@ def check_limits(obj: dict[str, Any]) -> None:
             raise Ignored("too many poll options")
 
 
-async def store_remote_object(ctx: Ctx, obj: dict[str, Any], *, local: bool = False) -> None:
+async def store_remote_object(
+    ctx: Ctx, obj: dict[str, Any], *, local: bool = False, community: str | None = None
+) -> None:
     check_limits(obj)
     start, end = time_bounds(obj)
     await activity_store.upsert_object(
@@ -77,7 +79,7 @@ async def store_remote_object(ctx: Ctx, obj: dict[str, Any], *, local: bool = Fa
         local=local,
         public=is_public(obj),
         addressees=addressees(obj),
-        community_uri=ref(obj.get("audience")),
+        community_uri=first_ref(obj.get("audience")) or community,
         in_reply_to=ref(obj.get("inReplyTo")),
         document=obj,
         published=ctx.rt.clock.now(),
@@ -188,7 +190,12 @@ async def on_announce(ctx: Ctx) -> None:
         raise Ignored("the announced object's author is on a blocked domain")
     if obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), (dict, str)):
         return  # an activity, not an object: its object arrives on its own
-    await store_remote_object(ctx, {**obj, "attributedTo": author or ctx.actor})
+    # A group announcing a post addressed to it: the post belongs to that community
+    # (FEP-1b12), so the group may later delete it (moderation).
+    community = ctx.actor if ctx.actor in addressees(obj) else None
+    await store_remote_object(
+        ctx, {**obj, "attributedTo": author or ctx.actor}, community=community
+    )
     for hook in ANNOUNCE_HOOKS:
         await hook(ctx, obj)
 

@@ -18,7 +18,6 @@ import uvicorn
 from . import admin
 from .config import load_settings
 from .outbox import community as cm
-from .store import actors as actor_store
 from .web.app import create_app
 
 AS2 = "application/activity+json"
@@ -62,7 +61,10 @@ class Node:
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.server.serve())
+        deadline = time.monotonic() + 10
         while not self.server.started:
+            if self.task.done() or time.monotonic() > deadline:
+                raise TimeoutError(f"instance {self.name} did not start")
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:

@@ -45,10 +45,13 @@ class Post:
 
 def loopback_hosts(n: int, first: int = 2) -> list[str]:
     """n distinct loopback addresses 127.a.b.c, skipping 127.0.0.1 (the instances' own)."""
-    out = []
-    for i in range(first, first + n):
-        out.append(f"127.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255 or 1}")
-    return list(dict.fromkeys(out))
+    out: list[str] = []
+    i = first
+    while len(out) < n:
+        if 0 < i & 255 < 255:
+            out.append(f"127.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}")
+        i += 1
+    return out
 
 
 class Receiver:

@@ -43,3 +43,9 @@ class Ctx:
 
 class Ignored(Exception):
     """The activity is valid but we do nothing with it; the reason is logged."""
+
+
+class Refused(Ignored):
+    """The activity, or the copy it embeds, is not authentic or not allowed (SECURITY.md
+    rules 1, 5, 12, 14): the worker drops it entirely, so it is neither recorded nor listed
+    in any local inbox where its forged or oversized content would be shown."""

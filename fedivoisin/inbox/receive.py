@@ -21,6 +21,7 @@ from ..errors import (
     TooLarge,
     UnsupportedMediaType,
 )
+from ..http import same_origin as strict_same_origin
 from ..protocol.actors import host_of, same_origin
 from ..protocol.addressing import ref
 from ..protocol.context import reject_unsafe_jsonld
@@ -139,7 +140,9 @@ async def receive(rt: Runtime, request: Request, recipient: str | None) -> bool:
             internal=f"actor {actor} signed by {signer}",
         )
     aid = doc.get("id")
-    if isinstance(aid, str) and not same_origin(aid, actor):
+    # Rule 6 (Mastodon CVE-2023-42451): compare origins with the strict parser, which also
+    # refuses userinfo (`http://eve@host/…`) and look-alikes that a lenient split accepts.
+    if isinstance(aid, str) and not (same_origin(aid, actor) and strict_same_origin(aid, actor)):
         raise InvalidActivity("the activity id is not on the actor's origin", field="id")
     if rt.urls.is_local(actor):
         raise InvalidActivity("activities of local actors are not accepted from outside")

@@ -18,7 +18,7 @@ from ..store import follows as follow_store
 from ..store import inbox_items
 from ..store import inbox_queue as queue
 from ..store.inbox_queue import Received
-from .context import Ctx, Ignored
+from .context import Ctx, Ignored, Refused
 from .dispatch import dispatch
 
 log = logging.getLogger("fedivoisin.inbox")
@@ -59,6 +59,12 @@ async def process(rt: Runtime, row: Received) -> None:
     )
     try:
         await dispatch(ctx)
+    except Refused as reason:
+        # Security fix (tests/security): recording a refused activity listed it in the
+        # addressees' inboxes WITH its forged embedded object (someone else's note, a
+        # takeover of an existing one, 10 000 tags). Drop it without a trace instead.
+        log.info("%s %s refused: %s", ctx.type, ctx.id, reason)
+        return
     except Ignored as reason:
         log.info("%s %s ignored: %s", ctx.type, ctx.id, reason)
     aid = ctx.id or row.activity_uri

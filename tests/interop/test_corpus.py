@@ -13,18 +13,25 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import pytest_asyncio
 
 from fedivoisin.protocol.actors import ACTOR_TYPES
 from fedivoisin.protocol.addressing import ref
 from fedivoisin.store import activities as activity_store
+from tests.rig import Instance
 from tests.rig.peer import RecordingPeer
 
 from .fedify import wait_processed
+
+# One instance and one recording peer serve the whole corpus (ids never repeat across
+# fixtures); they live on the module's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -138,28 +145,40 @@ def test_the_corpus_is_there() -> None:
     assert len(activity_fixtures()) >= 40
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def corpus_rig(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Instance, RecordingPeer]]:
+    inst = Instance(tmp_path_factory.mktemp("corpus"))
+    await inst.start()
+    await inst.community("les-lilas", "Résidence Les Lilas")
+    peer = RecordingPeer()
+    await peer.start()
+    yield inst, peer
+    await peer.stop()
+    await inst.stop()
+
+
 @pytest.mark.parametrize("path", activity_fixtures(), ids=_name)
 async def test_corpus_activity_is_accepted_and_handled(
-    instance_factory: Any,
+    corpus_rig: tuple[Instance, RecordingPeer],
     path: Path,
     caplog: pytest.LogCaptureFixture,
     record_property: Any,
 ) -> None:
     caplog.set_level(logging.INFO, logger="fedivoisin")
-    inst = await instance_factory()
-    await inst.community("les-lilas", "Résidence Les Lilas")
-    async with RecordingPeer() as peer:
-        activity = stage(peer, _load(path))
-        response = await peer.deliver(inst.base_url + "/inbox", activity)
-        refused = REFUSED.get(_name(path))
-        if refused is not None:
-            status, detail = refused
-            assert response.status_code == status, response.text
-            assert response.json()["detail"] == detail
-            record_property("outcome", f"refused {status}: {detail}")
-            return
-        assert response.status_code == 202, f"{_name(path)}: {response.status_code} {response.text}"
-        row = await wait_processed(inst, activity["id"])
+    inst, peer = corpus_rig
+    activity = stage(peer, _load(path))
+    response = await peer.deliver(inst.base_url + "/inbox", activity)
+    refused = REFUSED.get(_name(path))
+    if refused is not None:
+        status, detail = refused
+        assert response.status_code == status, response.text
+        assert response.json()["detail"] == detail
+        record_property("outcome", f"refused {status}: {detail}")
+        return
+    assert response.status_code == 202, f"{_name(path)}: {response.status_code} {response.text}"
+    row = await wait_processed(inst, activity["id"])
     assert row["state"] == "done", f"{_name(path)}: {row}"
     assert row["error"] is None
 

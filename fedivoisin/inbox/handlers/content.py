@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import RemoteError
-from ...protocol.actors import ACTOR_TYPES, host_of, same_origin
+from ...http import same_origin as strict_same_origin
+from ...protocol.actors import ACTOR_TYPES, host_of
 from ...protocol.addressing import addressees, as_list, first_ref, is_public, ref
 from ...protocol.timing import time_bounds
 from ...protocol.vocab import detect_kind
@@ -19,7 +20,7 @@ from ...remote import fetch_object, forget_actor, get_actor
 from ...store import activities as activity_store
 from ...store import follows as follow_store
 from ...store import remote_actors as remote_store
-from ..context import Ctx, Ignored
+from ..context import Ctx, Ignored, Refused
 
 CREATE_HOOKS: list[Any] = []
 UPDATE_HOOKS: list[Any] = []
@@ -37,8 +38,10 @@ async def trusted_object(ctx: Ctx, obj: Any, *, owner: str) -> dict[str, Any]:
     if oid is None:
         raise Ignored("the activity has no object")
     if ctx.rt.urls.is_local(oid) and not ctx.local_origin:
-        raise Ignored("remote activities cannot touch local objects")
-    if isinstance(obj, dict) and (ctx.local_origin or same_origin(oid, owner)):
+        raise Refused("remote activities cannot touch local objects")
+    # Rule 6: the strict parser (no userinfo, exact scheme/IDNA host/port) decides whether
+    # the embedded copy shares the sender's origin; `http://carol@host/x` does not.
+    if isinstance(obj, dict) and (ctx.local_origin or strict_same_origin(oid, owner)):
         return obj
     if ctx.rt.urls.is_local(oid):
         stored = await activity_store.get_object(ctx.rt.store, oid)
@@ -48,21 +51,21 @@ async def trusted_object(ctx: Ctx, obj: Any, *, owner: str) -> dict[str, Any]:
     try:
         return await fetch_object(ctx.rt, oid)
     except RemoteError as exc:
-        raise Ignored(f"could not fetch {oid}: {exc}") from None
+        raise Refused(f"could not fetch {oid}: {exc}") from None
 
 
 def check_limits(obj: dict[str, Any]) -> None:
     """SECURITY.md rule 12: cap every federated field."""
     if len(as_list(obj.get("tag"))) > MAX_TAGS:
-        raise Ignored("too many tags")
+        raise Refused("too many tags")
     if len(as_list(obj.get("attachment"))) > MAX_ATTACHMENTS:
-        raise Ignored("too many attachments")
+        raise Refused("too many attachments")
     content = obj.get("content")
     if isinstance(content, str) and len(content) > MAX_CONTENT:
-        raise Ignored("content too long")
+        raise Refused("content too long")
     for key in ("oneOf", "anyOf"):
         if len(as_list(obj.get(key))) > 50:
-            raise Ignored("too many poll options")
+            raise Refused("too many poll options")
 
 
 async def store_remote_object(
@@ -93,12 +96,12 @@ async def on_create(ctx: Ctx) -> None:
     obj = await trusted_object(ctx, ctx.object, owner=ctx.actor)
     author = ref(obj.get("attributedTo"))
     if author is not None and author != ctx.actor:
-        raise Ignored("attributedTo is not the activity's actor")
+        raise Refused("attributedTo is not the activity's actor")
     if not isinstance(obj.get("id"), str):
         raise Ignored("the object has no id")
     existing = await activity_store.get_object(ctx.rt.store, obj["id"])
     if existing is not None and existing.attributed_to != ctx.actor:
-        raise Ignored("an object of someone else cannot be re-created")
+        raise Refused("an object of someone else cannot be re-created")
     if not ctx.local_origin:
         await store_remote_object(ctx, obj)
     ctx.activity["object"] = obj
@@ -111,7 +114,7 @@ async def on_update(ctx: Ctx) -> None:
     obj = ctx.object
     if oid == ctx.actor or (isinstance(obj, dict) and set(as_list(obj.get("type"))) & ACTOR_TYPES):
         if oid != ctx.actor:
-            raise Ignored("an actor can only update itself")
+            raise Refused("an actor can only update itself")
         if not ctx.local_origin:
             try:
                 await get_actor(ctx.rt, ctx.actor, refetch=True)
@@ -124,10 +127,10 @@ async def on_update(ctx: Ctx) -> None:
     if existing is None:
         raise Ignored("Update of an object we do not have")
     if existing.attributed_to != ctx.actor:
-        raise Ignored("only the author can update an object")
+        raise Refused("only the author can update an object")
     fresh = await trusted_object(ctx, obj, owner=ctx.actor)
     if ref(fresh.get("attributedTo")) not in (None, ctx.actor):
-        raise Ignored("attributedTo cannot change")
+        raise Refused("attributedTo cannot change")
     if not ctx.local_origin:
         await store_remote_object(ctx, fresh)
     ctx.activity["object"] = fresh
@@ -147,12 +150,12 @@ async def on_delete(ctx: Ctx) -> None:
             await hook(ctx, None)
         return
     if ctx.rt.urls.is_local(oid) and not ctx.local_origin:
-        raise Ignored("remote activities cannot delete local objects")
+        raise Refused("remote activities cannot delete local objects")
     existing = await activity_store.get_object(ctx.rt.store, oid)
     if existing is None:
         raise Ignored("Delete of an object we do not have")
     if existing.attributed_to != ctx.actor and not await _moderates(ctx, existing.community_uri):
-        raise Ignored("only the author can delete an object")
+        raise Refused("only the author can delete an object")
     await activity_store.mark_object_deleted(ctx.rt.store, oid, ctx.rt.clock.now())
     for hook in DELETE_HOOKS:
         await hook(ctx, existing)
@@ -180,14 +183,14 @@ async def on_announce(ctx: Ctx) -> None:
             await hook(ctx, None)
         return
     if await ctx.rt.is_blocked(host_of(oid)):
-        raise Ignored("the announced object is on a blocked domain")
+        raise Refused("the announced object is on a blocked domain")
     try:
         obj = await fetch_object(ctx.rt, oid)
     except RemoteError as exc:
-        raise Ignored(f"could not fetch announced {oid}: {exc}") from None
+        raise Refused(f"could not fetch announced {oid}: {exc}") from None
     author = ref(obj.get("attributedTo")) or ref(obj.get("actor"))
     if author and await ctx.rt.is_blocked(host_of(author)):
-        raise Ignored("the announced object's author is on a blocked domain")
+        raise Refused("the announced object's author is on a blocked domain")
     if obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), (dict, str)):
         return  # an activity, not an object: its object arrives on its own
     # A group announcing a post addressed to it: the post belongs to that community

@@ -11,7 +11,7 @@ from ...remote import get_actor
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store.actors import LocalActor
-from ..context import Ctx, Ignored
+from ..context import Ctx, Ignored, Refused
 
 # Extensions (groups, events) register hooks here instead of being imported: inbox stays
 # the only place that knows the lifecycle.
@@ -107,7 +107,7 @@ async def on_accept(ctx: Ctx) -> None:
         raise Ignored("Accept of an unknown request")
     follower, followee = pair
     if followee != ctx.actor:
-        raise Ignored("only the followed actor can accept a follow")
+        raise Refused("only the followed actor can accept a follow")
     if not await follow_store.set_state(ctx.rt.store, follower, followee, "accepted"):
         raise Ignored("no pending follow to accept")
 
@@ -121,7 +121,7 @@ async def on_reject(ctx: Ctx) -> None:
         raise Ignored("Reject of an unknown request")
     follower, followee = pair
     if followee != ctx.actor:
-        raise Ignored("only the followed actor can reject a follow")
+        raise Refused("only the followed actor can reject a follow")
     await follow_store.remove(ctx.rt.store, follower, followee)
 
 
@@ -130,7 +130,7 @@ async def on_undo(ctx: Ctx) -> None:
     inner_type = obj.get("type") if isinstance(obj, dict) else None
     inner_actor = ref(obj.get("actor")) if isinstance(obj, dict) else None
     if inner_actor is not None and inner_actor != ctx.actor:
-        raise Ignored("an actor can only undo its own activities")
+        raise Refused("an actor can only undo its own activities")
     for hook in UNDO_HOOKS:
         if await hook(ctx):
             return

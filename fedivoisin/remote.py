@@ -246,16 +246,35 @@ async def resolve_handle(rt: Runtime, handle: str) -> str:
     actor = await get_actor(rt, actor_uri, refresh=True)
     if (actor.preferred_username or "").lower() != user.lower():
         raise RemoteError(f"{actor_uri} does not map back to {user}@{host}")
-    if host_of(actor.uri) != host.split(":")[0].lower():
+    # Security fix (tests/security): compare host AND port. Comparing hostnames only let
+    # `acct:erin@host:8080` resolve to an actor of another server on `host:9090` (another
+    # origin) without the reverse lookup.
+    if _authority(actor.uri) != _authority(f"{scheme}://{host}/"):
         # Split-domain setups must answer the reverse lookup on the actor's own host.
         back = f"{scheme}://{_netloc(actor.uri)}/.well-known/webfinger?resource={quote(actor.uri)}"
         jrd2 = (await http(rt).get_json(back)).document
         if (
             not isinstance(jrd2, dict)
-            or jrd2.get("subject", "").lower() != f"acct:{user}@{host}".lower()
+            or str(jrd2.get("subject", "")).lower() != f"acct:{user}@{host}".lower()
         ):
             raise RemoteError(f"{actor_uri} does not map back to {user}@{host}")
     return actor.uri
+
+
+def _authority(url: str) -> str:
+    """Lower-case host[:port] of a URL, the default port omitted (what `user@host` names)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        return url  # unparseable: never equal to a real authority
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return host if port in (None, default) else f"{host}:{port}"
 
 
 def _netloc(url: str) -> str:

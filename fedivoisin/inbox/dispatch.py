@@ -6,6 +6,9 @@ from collections.abc import Awaitable, Callable
 
 from .context import Ctx, Ignored
 from .handlers import community, content, follow
+from .handlers import events as event_handlers
+from .handlers import polls as poll_handlers
+from .handlers import reports as report_handlers
 
 Handler = Callable[[Ctx], Awaitable[None]]
 
@@ -31,6 +34,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 community.register()
+event_handlers.register()
+poll_handlers.register()
+report_handlers.register()
 
 
 def register(type_: str, handler: Handler) -> None:

@@ -17,7 +17,11 @@ from ..runtime import Runtime
 from ..store import activities as activity_store
 from ..store import follows as follow_store
 from ..store.actors import LocalActor
+from . import events as event_rsvp
 from . import follows, moderation
+from . import kinds as kind_rules
+from . import polls as poll_votes
+from . import reports as report_status
 from .publish import new_id, publish
 
 ACTIVITY_TYPES = frozenset(
@@ -96,12 +100,17 @@ async def handle(rt: Runtime, actor: LocalActor, body: Any) -> dict[str, Any]:
         return await undo(rt, actor, body)
     if type_ in ("Accept", "Reject"):
         handled = await moderation.answer_join(rt, actor, body)
+        if handled is None:
+            handled = await event_rsvp.answer(rt, actor, body)
         if handled is not None:
             return handled
         return await follows.answer(
             rt, actor, _require_str(body, "object"), accept=type_ == "Accept"
         )
     if type_ in ("Join", "Leave"):
+        joined = await event_rsvp.join_or_leave(rt, actor, body)
+        if joined is not None:
+            return joined
         return await moderation.join_or_leave(rt, actor, body)
     if type_ == "Remove" or (type_ == "Block" and body.get("target")):
         return await moderation.moderate(rt, actor, body)
@@ -128,7 +137,8 @@ async def create(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     kind = detect_kind(obj)
     if kind in VALIDATED_KINDS:
         _validate(kind, obj)
-        obj = complete_for_mastodon(kind, obj)
+        obj = kind_rules.with_defaults(kind, complete_for_mastodon(kind, obj))
+    await poll_votes.prepare_vote(rt, actor, obj)
     await moderation.check_community_post(rt, actor, obj, kind)
     for check in CREATE_CHECKS:
         await check(rt, actor, obj, kind)
@@ -169,6 +179,9 @@ async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
         from .profile import update_profile
 
         return await update_profile(rt, actor, obj)
+    answered = await report_status.respond(rt, actor, obj)
+    if answered is not None:
+        return answered
     stored = await _own_object(rt, actor, oid)
     merged = {
         **stored.document,
@@ -178,6 +191,7 @@ async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     }
     merged["updated"] = iso(rt.clock.now())
     kind = detect_kind(merged)
+    extra = await kind_rules.before_update(rt, kind, stored, obj, merged)
     if kind in VALIDATED_KINDS:
         _validate(kind, merged)
         merged = complete_for_mastodon(kind, merged)
@@ -185,7 +199,9 @@ async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     for f in ADDRESS_FIELDS:
         if f in merged:
             activity[f] = merged[f]
-    return await publish(rt, actor, activity, expires_at=_expiry(kind, merged))
+    return await publish(
+        rt, actor, activity, expires_at=_expiry(kind, merged), extra_recipients=extra or None
+    )
 
 
 async def delete(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str, Any]:

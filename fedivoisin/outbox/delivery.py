@@ -1,14 +1,18 @@
 """The delivery worker: signed POSTs from the durable queue, with the pure retry policy.
 
-A bounded pool sends concurrently (bounded per domain too); outcomes are written back in
-batches. `run_once()` does one deterministic cycle for tests; `run()` loops until stopped.
+A bounded pool sends concurrently (bounded per domain too). Each cycle loads the activity
+bodies and signing keys it needs once, then writes outcomes back in batches every
+`FLUSH_EVERY` seconds and at the end, so a crash mid-fan-out re-sends at most the last
+fraction of a second of deliveries (at-least-once; receivers dedupe by activity id).
+`run_once()` does one deterministic cycle for tests; `run()` loops until stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +32,17 @@ from .retry import RetryPolicy, decide
 log = logging.getLogger("fedivoisin.delivery")
 
 BATCH = 1000
+FLUSH_EVERY = 0.25  # seconds between outcome writes within one cycle
+MAX_BODIES = 256
+
+
+@dataclass
+class _Cycle:
+    """What one cycle learned, written back by `_flush` (outcomes) and `_settle` (the rest)."""
+
+    results: list[dstore.Result] = field(default_factory=list)
+    health: dict[str, bool] = field(default_factory=dict)  # host -> answered (True) / down
+    gone: list[dstore.Delivery] = field(default_factory=list)
 
 
 class DeliveryWorker:
@@ -40,8 +55,6 @@ class DeliveryWorker:
             horizon=s.retry_horizon,
             jitter=s.retry_jitter,
         )
-        self.sem = asyncio.Semaphore(s.delivery_workers)
-        self.per_host: dict[str, asyncio.Semaphore] = {}
         self.bodies: OrderedDict[str, bytes] = OrderedDict()
         self.signers: dict[str, dict[str, Any]] = {}
         self.wakeup = asyncio.Event()
@@ -56,7 +69,7 @@ class DeliveryWorker:
                 return None
             body = orjson.dumps(strip_private(act.document))
             self.bodies[uri] = body
-            while len(self.bodies) > 256:
+            while len(self.bodies) > MAX_BODIES:
                 self.bodies.popitem(last=False)
         return body
 
@@ -77,79 +90,126 @@ class DeliveryWorker:
         rows = await dstore.due(rt.store, rt.clock.now(), limit=BATCH, skip_hosts=self.unavailable)
         if not rows:
             return 0
-        results: list[dstore.Result] = []
-        gone: list[tuple[str, list[str]]] = []
-        health: dict[str, bool] = {}
+        # Load each body and each sender's keys once, before the concurrent sends: a cold
+        # cache would otherwise send every coroutine of the batch to the database.
+        bodies = {u: await self._body(u) for u in dict.fromkeys(d.activity_uri for d in rows)}
+        hooks = {s: await self._signers(s) for s in dict.fromkeys(d.sender for d in rows)}
+        cycle = _Cycle()
+        todo = deque(rows)
+        per_host = self.rt.settings.delivery_per_domain
+        busy: dict[str, int] = {}  # host -> sends in flight
+        waiting: dict[str, deque[dstore.Delivery]] = {}  # host -> rows held back
 
-        async def one(d: dstore.Delivery) -> None:
-            now = rt.clock.now()
-            if d.expires_at is not None and now >= d.expires_at:
-                results.append(
-                    dstore.Result(d.id, "failed", None, "expired before delivery", now, now)
-                )
-                return
-            body = await self._body(d.activity_uri)
-            hooks = await self._signers(d.sender)
-            if body is None or hooks is None:
-                results.append(
-                    dstore.Result(d.id, "failed", None, "activity or sender gone", now, now)
-                )
-                return
-            sem = self.per_host.setdefault(
-                d.host, asyncio.Semaphore(rt.settings.delivery_per_domain)
-            )
-            async with self.sem, sem:
+        def take() -> dstore.Delivery | None:
+            while todo:
+                d = todo.popleft()
+                if busy.get(d.host, 0) < per_host:
+                    busy[d.host] = busy.get(d.host, 0) + 1
+                    return d
+                waiting.setdefault(d.host, deque()).append(d)
+            return None
+
+        async def sender() -> None:
+            # A fixed pool pulling from the batch: a host at its limit holds back only its
+            # own rows (they return to the queue as its sends finish), never the others.
+            while (d := take()) is not None:
                 try:
-                    res = await http(rt).post(d.inbox, body, signers=hooks)
-                    status, retry_after, error = res.status, res.retry_after, res.error
-                except RemoteRefused as exc:
-                    status, retry_after, error = -1, None, str(exc)
-            now = rt.clock.now()
-            if status == -1:
-                results.append(dstore.Result(d.id, "failed", None, error, now, now))
-                return
-            outcome = decide(
-                self.policy,
-                status=status,
-                attempt=d.attempts + 1,
-                age=now - d.created_at,
-                retry_after=retry_after,
-            )
-            if outcome.action == "delivered":
-                results.append(dstore.Result(d.id, "delivered", status, None, now, now))
-                health[d.host] = True
-            elif outcome.action == "retry":
-                results.append(
-                    dstore.Result(
-                        d.id, "pending", status, error or outcome.reason, now + outcome.delay, now
-                    )
-                )
-                if status == 0 or status >= 500:
-                    health.setdefault(d.host, False)
-            else:
-                results.append(
-                    dstore.Result(d.id, "failed", status, error or outcome.reason, now, now)
-                )
-                if outcome.action == "gone":
-                    gone.append((d.sender, d.recipients))
+                    await self._one(d, bodies[d.activity_uri], hooks[d.sender], cycle)
+                finally:
+                    busy[d.host] -= 1
+                    held = waiting.get(d.host)
+                    if held:
+                        todo.appendleft(held.popleft())
 
-        await asyncio.gather(*(one(d) for d in rows))
-        await dstore.record(rt.store, results)
-        day = datetime.fromtimestamp(rt.clock.now(), UTC).strftime("%Y-%m-%d")
-        for host, ok in health.items():
-            if ok:
-                await dstore.note_success(rt.store, host, rt.clock.now())
-            elif await dstore.note_failure(rt.store, host, day, rt.settings.unavailable_after_days):
-                log.warning(
-                    "%s failed on %d distinct days: marked unavailable",
-                    host,
-                    rt.settings.unavailable_after_days,
-                )
-        for sender, recipients in gone:
-            followee = rt.urls.actor(sender)
-            for r in recipients:
-                await follow_store.remove(rt.store, r, followee)
+        done = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_while(cycle, done))
+        try:
+            await asyncio.gather(
+                *(sender() for _ in range(min(rt.settings.delivery_workers, len(rows))))
+            )
+        finally:
+            done.set()
+            await flusher  # writes what is left
+        await self._settle(cycle)
         return len(rows)
+
+    async def _one(
+        self,
+        d: dstore.Delivery,
+        body: bytes | None,
+        hooks: dict[str, Any] | None,
+        cycle: _Cycle,
+    ) -> None:
+        rt = self.rt
+        results = cycle.results
+        now = rt.clock.now()
+        if d.expires_at is not None and now >= d.expires_at:
+            results.append(dstore.Result(d.id, "failed", None, "expired before delivery", now, now))
+            return
+        if body is None or hooks is None:
+            results.append(dstore.Result(d.id, "failed", None, "activity or sender gone", now, now))
+            return
+        try:
+            res = await http(rt).post(d.inbox, body, signers=hooks)
+        except RemoteRefused as exc:
+            now = rt.clock.now()
+            results.append(dstore.Result(d.id, "failed", None, str(exc), now, now))
+            return
+        now = rt.clock.now()
+        status = res.status
+        if 200 <= status < 300:
+            results.append(dstore.Result(d.id, "delivered", status, None, now, now))
+            cycle.health[d.host] = True
+            return
+        outcome = decide(
+            self.policy,
+            status=status,
+            attempt=d.attempts + 1,
+            age=now - d.created_at,
+            retry_after=res.retry_after,
+        )
+        error = res.error or outcome.reason
+        if outcome.action == "retry":
+            results.append(dstore.Result(d.id, "pending", status, error, now + outcome.delay, now))
+            if status == 0 or status >= 500:
+                cycle.health.setdefault(d.host, False)
+        else:
+            results.append(dstore.Result(d.id, "failed", status, error, now, now))
+            if outcome.action == "gone":
+                cycle.gone.append(d)
+
+    async def _flush_while(self, cycle: _Cycle, done: asyncio.Event) -> None:
+        """Write outcomes every FLUSH_EVERY seconds until `done`, then once more."""
+        while True:
+            finished = done.is_set()  # read before writing: later outcomes need one more pass
+            batch = cycle.results[:]  # the list itself stays: senders hold on to it
+            del cycle.results[: len(batch)]
+            await dstore.record(self.rt.store, batch)
+            if finished:
+                return
+            try:
+                await asyncio.wait_for(done.wait(), FLUSH_EVERY)
+            except TimeoutError:
+                pass
+
+    async def _settle(self, cycle: _Cycle) -> None:
+        """Domain health, then followers whose personal inbox answered 410 Gone."""
+        rt = self.rt
+        now = rt.clock.now()
+        await dstore.note_successes(rt.store, [h for h, ok in cycle.health.items() if ok], now)
+        day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+        threshold = rt.settings.unavailable_after_days
+        for host in [h for h, ok in cycle.health.items() if not ok]:
+            if await dstore.note_failure(rt.store, host, day, threshold):
+                log.warning("%s failed on %d distinct days: marked unavailable", host, threshold)
+        for d in cycle.gone:
+            followee = rt.urls.actor(d.sender)
+            for r in d.recipients:
+                f = await follow_store.get(rt.store, r, followee)
+                # A shared inbox answering 410 says nothing about each actor behind it.
+                if f is not None and f.shared_inbox != d.inbox:
+                    await follow_store.remove(rt.store, r, followee)
+                    log.info("%s answered 410 Gone: %s no longer follows %s", d.inbox, r, followee)
 
     async def run(self, stop: asyncio.Event) -> None:
         rt = self.rt

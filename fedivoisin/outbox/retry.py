@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-RETRYABLE_4XX = frozenset({401, 408, 425, 429})
+RETRYABLE_4XX = frozenset({401, 408, 429})
 
 
 @dataclass(frozen=True)

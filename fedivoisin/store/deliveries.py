@@ -161,3 +161,16 @@ async def note_success(store: Store, host: str, now: float) -> None:
         " ON CONFLICT(host) DO UPDATE SET failure_days = '[]', unavailable = 0, last_success = ?",
         (host, now, now),
     )
+
+
+async def note_successes(store: Store, hosts: list[str], now: float) -> None:
+    """`note_success` for many hosts in one transaction (a fan-out touches thousands)."""
+    if not hosts:
+        return
+    await store.executemany(
+        "INSERT INTO domain_health (host, failure_days, unavailable, last_success)"
+        " VALUES (?, '[]', 0, ?)"
+        " ON CONFLICT(host) DO UPDATE SET failure_days = '[]', unavailable = 0,"
+        " last_success = excluded.last_success",
+        [(h, now) for h in hosts],
+    )

@@ -19,6 +19,9 @@ from ..runtime import Runtime
 from ..store.db import Store
 from .problems import EXCEPTION_HANDLERS
 from .routes import actors, inbox, objects, outbox, wellknown
+from .routes import community_collections as kinds_routes
+from .routes import context as context_routes
+from .routes import feeds as feed_routes
 
 log = logging.getLogger("fedivoisin")
 
@@ -39,6 +42,15 @@ def routes() -> list[Route]:
         Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
         Route("/actors/{slug}/following", actors.following),
+        Route("/ns/v1", context_routes.ns_v1),
+        Route("/actors/{slug}/events", kinds_routes.events_collection),
+        Route("/actors/{slug}/offers", kinds_routes.offers_collection),
+        Route("/actors/{slug}/alerts", kinds_routes.alerts_collection),
+        Route("/actors/{slug}/news", kinds_routes.news_collection),
+        Route("/actors/{slug}/polls", kinds_routes.polls_collection),
+        Route("/actors/{slug}/events.ics", feed_routes.calendar),
+        Route("/actors/{slug}/feed.atom", feed_routes.feed),
+        Route("/objects/{uid}/participants", kinds_routes.participants),
     ]
 
 

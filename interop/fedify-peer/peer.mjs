@@ -94,6 +94,8 @@ if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
 const textFormatter = getTextFormatter({ timestamp: "date-time" });
 await configure({
   sinks: { stderr: (record) => process.stderr.write(textFormatter(record)) },
+  // Fedify uses context-local properties; without a store LogTape warns on every request.
+  contextLocalStorage: new AsyncLocalStorage(),
   loggers: [
     { category: "fedify", lowestLevel: LOG_LEVEL, sinks: ["stderr"] },
     { category: "peer", lowestLevel: LOG_LEVEL, sinks: ["stderr"] },

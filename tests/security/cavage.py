@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 AS2 = "application/activity+json"
 DEFAULT_COVERED = ("(request-target)", "host", "date", "digest")
+GET_COVERED = ("(request-target)", "host", "date")
 
 
 @cache
@@ -54,7 +55,7 @@ def sign(
     key_id: str,
     key: rsa.RSAPrivateKey,
     now: float | None = None,
-    covered: Sequence[str] = DEFAULT_COVERED,
+    covered: Sequence[str] | None = None,
     overrides: dict[str, str] | None = None,
     algorithm: str = "rsa-sha256",
     send_headers_param: bool = True,
@@ -66,6 +67,8 @@ def sign(
     something other than what was signed.
     """
     moment = time.time() if now is None else now
+    if covered is None:
+        covered = DEFAULT_COVERED if body is not None else GET_COVERED
     values: dict[str, str] = {"host": host, "date": http_date(moment)}
     if body is not None:
         values["digest"] = digest_of(body)

@@ -13,13 +13,16 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
 from fedivoisin.protocol.actors import host_of
 from fedivoisin.store import remote_actors as remote_store
 from fedivoisin.store.remote_actors import RemoteActor
+from fedivoisin.web.app import create_app
 from tests.rig import AS2, Instance
 
 from . import cavage
@@ -122,7 +125,113 @@ async def block(inst: Instance, host: str) -> None:
     from fedivoisin import admin
 
     await inst.admin(admin.block_domain, host, "test")
-    inst.app_runtime.invalidate_blocks()
+    inst.rt.invalidate_blocks()
+
+
+_KEY_POOL: list[dict[str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def reuse_actor_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local actors get their keys from a session pool instead of fresh RSA-2048 keys.
+
+    Why: generating a key costs ~65 ms and every test creates 2-4 actors. Within one test
+    every actor still has its own distinct key; only the pool is reused across tests.
+    """
+    from fedivoisin import admin
+
+    real = admin._key_material
+    used = 0
+
+    def pooled() -> dict[str, str]:
+        nonlocal used
+        while len(_KEY_POOL) <= used:
+            _KEY_POOL.append(real())
+        used += 1
+        return dict(_KEY_POOL[used - 1])
+
+    monkeypatch.setattr(admin, "_key_material", pooled)
+
+
+class _QuickServer(uvicorn.Server):
+    """uvicorn.Server minus its fixed 100 ms sleeps when exiting (tick and shutdown).
+
+    Why: this package starts and stops ~150 instances; those sleeps alone cost ~25 s. It
+    is the same app with the same lifespan (workers stopped, store closed), just polled
+    more often.
+    """
+
+    async def main_loop(self) -> None:
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864_000
+            await asyncio.sleep(0.01)
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        deadline = time.monotonic() + 5.0
+        while self.server_state.connections or self.server_state.tasks:
+            if time.monotonic() > deadline:
+                for task in self.server_state.tasks:
+                    task.cancel()
+                break
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
+
+
+class QuickInstance(Instance):
+    """The rig's in-process Instance, served by _QuickServer."""
+
+    async def start(self) -> QuickInstance:
+        self._app = create_app(self.settings, clock=self.clock)
+        config = uvicorn.Config(
+            self._app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            loop="none",
+        )
+        self._server = _QuickServer(config)
+        self._task = asyncio.create_task(self._server.serve())
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("server exited during start")
+            if time.monotonic() > deadline:
+                raise TimeoutError("instance did not start")
+            await asyncio.sleep(0.005)
+        return self
+
+
+@pytest.fixture
+async def instance_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Same contract as tests/conftest.py's factory, with QuickInstance."""
+    started: list[Instance] = []
+
+    async def make(**overrides: Any) -> Instance:
+        inst = QuickInstance(tmp_path / f"instance-{len(started) + 1}", **overrides)
+        await inst.start()
+        started.append(inst)
+        return inst
+
+    yield make
+    for inst in reversed(started):
+        await inst.stop()
+
+
+@pytest.fixture
+async def instance(instance_factory: Callable[..., Any]) -> Instance:
+    inst: Instance = await instance_factory()
+    return inst
 
 
 @pytest.fixture
@@ -184,3 +293,14 @@ async def inbox_listing(inst: Instance, slug: str, token: str) -> list[dict[str,
     assert resp.status_code == 200, resp.text
     items: list[dict[str, Any]] = resp.json()["orderedItems"]
     return items
+
+
+async def signed_get(inst: Instance, path: str, actor: FakeActor | None) -> Any:
+    """GET `path` as `actor` (independent signature), or unsigned when actor is None."""
+    import httpx
+
+    headers = {"Accept": AS2}
+    if actor is not None:
+        headers.update(actor.sign("GET", inst.base_url + path, None))
+    async with httpx.AsyncClient(base_url=inst.base_url, timeout=10) as client:
+        return await client.get(path, headers=headers)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,14 +194,14 @@ class FakeRemote:
         body = doc if isinstance(doc, bytes) else orjson.dumps(doc)
         self.docs[path] = Served(body, content_type, status, delay)
 
-    def webfinger(self, acct: str, actor_uri: str) -> None:
-        """Answer `/.well-known/webfinger?resource=acct:…` with a self link to `actor_uri`."""
+    def webfinger(self, resource: str, actor_uri: str, *, subject: str | None = None) -> None:
+        """Answer `/.well-known/webfinger?resource=…` with a self link to `actor_uri`."""
         jrd = {
-            "subject": acct,
+            "subject": subject or resource,
             "links": [{"rel": "self", "type": AS2, "href": actor_uri}],
         }
         self.serve(
-            f"/.well-known/webfinger?resource={acct}", jrd, content_type="application/jrd+json"
+            f"/.well-known/webfinger?resource={resource}", jrd, content_type="application/jrd+json"
         )
 
     def got(self, method: str | None = None, path: str | None = None) -> list[Seen]:
@@ -211,14 +212,21 @@ class FakeRemote:
             and (path is None or r.path == path.removeprefix(self.origin))
         ]
 
-    async def wait_for_request(self, method: str, path: str, timeout: float = 10.0) -> list[Seen]:
+    async def wait_for_request(
+        self,
+        method: str,
+        path: str,
+        matching: Callable[[Seen], bool] | None = None,
+        timeout: float = 10.0,
+    ) -> list[Seen]:
+        """Requests received so far for `method path` (and `matching`), waiting for one."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.got(method, path)
+            found = [s for s in self.got(method, path) if matching is None or matching(s)]
             if found:
                 return found
             await asyncio.sleep(0.02)
-        raise AssertionError(f"{self.origin} got no {method} {path} within {timeout}s")
+        raise AssertionError(f"{self.origin} got no such {method} {path} within {timeout}s")
 
     # -- HTTP ----------------------------------------------------------------------
 

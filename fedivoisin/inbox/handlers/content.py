@@ -63,6 +63,12 @@ def check_limits(obj: dict[str, Any]) -> None:
     content = obj.get("content")
     if isinstance(content, str) and len(content) > MAX_CONTENT:
         raise Refused("content too long")
+    # Security fix (tests/security, CVE-2026-23962): summary and name were uncapped, so a
+    # 500 000-character title was stored and served back to every reader.
+    for key in ("summary", "name"):
+        text = obj.get(key)
+        if isinstance(text, str) and len(text) > MAX_CONTENT:
+            raise Refused(f"{key} too long")
     for key in ("oneOf", "anyOf"):
         if len(as_list(obj.get(key))) > 50:
             raise Refused("too many poll options")

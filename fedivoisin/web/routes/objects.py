@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...errors import Gone, NotFound
+from ...outbox import polls
 from ...protocol.addressing import may_see, strip_private
 from ...protocol.documents import AS2
 from ...runtime import Runtime
@@ -50,9 +51,14 @@ async def viewer_collections(rt: Runtime, viewer: str, addressed: list[str]) -> 
 
 async def can_see(request: Request, addressed: list[str], author: str) -> bool:
     rt = runtime(request)
-    if may_see(addressed=addressed, author=author, viewer=None):
+    # Security fix (tests/security, rules 13/14): with authorized fetch on, public objects
+    # skipped the signature check, so unsigned and BLOCKED requesters could read them.
+    # viewer_of() enforces authorized fetch and refuses blocked signers (403).
+    if may_see(addressed=addressed, author=author, viewer=None) and not _guarded(rt):
         return True
     viewer = await viewer_of(request)
+    if may_see(addressed=addressed, author=author, viewer=None):
+        return True
     if viewer is None:
         return False
     collections = await viewer_collections(rt, viewer, addressed)
@@ -71,8 +77,10 @@ async def get_object(request: Request) -> Response:
         raise NotFound("no such object")
     if stored.deleted is not None:
         raise Gone("this object was deleted")
+    if stored.kind == "poll":
+        stored = await polls.close_if_ended(rt, stored)  # FEP-9967: `closed` once ended
     doc = {"@context": [AS2, *_ctx_tail()], **strip_private(stored.document)}
-    return activity_response(request, doc, private=not stored.public)
+    return activity_response(request, doc, private=_private(rt, stored.public))
 
 
 async def get_activity(request: Request) -> Response:
@@ -83,7 +91,19 @@ async def get_activity(request: Request) -> Response:
         raise NotFound("no such activity")
     if not await can_see(request, stored.addressees, stored.actor_uri):
         raise NotFound("no such activity")
-    return activity_response(request, strip_private(stored.document), private=not stored.public)
+    return activity_response(
+        request, strip_private(stored.document), private=_private(rt, stored.public)
+    )
+
+
+def _guarded(rt: Runtime) -> bool:
+    return rt.settings.authorized_fetch
+
+
+def _private(rt: Runtime, public: bool) -> bool:
+    """Rule 13 (mastodon#13585): under authorized fetch even a public object's answer
+    depends on the signature, so no shared cache may keep it."""
+    return not public or _guarded(rt)
 
 
 def _ctx_tail() -> list[object]:

@@ -1,0 +1,94 @@
+"""What a community lists: its public objects of one kind, filtered by lifecycle and time.
+
+An object belongs to a community by `audience` (the community_uri column) or by being the
+community's own post. Only public, undeleted objects are ever listed: members-only and
+direct objects never appear in a collection or a feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .activities import StoredObject
+from .activities import _object as row_to_object
+from .db import Store
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A named filter: SQL condition on `objects` with `:now` as its only parameter."""
+
+    kinds: tuple[str, ...]
+    where: str = ""
+    order: str = "published DESC, id DESC"
+    uses_now: bool = False
+
+
+def _sql(listing: Listing) -> str:
+    marks = ", ".join("?" for _ in listing.kinds)
+    sql = (
+        "FROM objects WHERE (community_uri = ? OR attributed_to = ?)"
+        f" AND kind IN ({marks}) AND public = 1 AND deleted IS NULL"
+    )
+    if listing.where:
+        sql += " AND " + listing.where
+    return sql
+
+
+def _params(listing: Listing, community: str, now: float) -> tuple[Any, ...]:
+    params: tuple[Any, ...] = (community, community, *listing.kinds)
+    if listing.uses_now:
+        params += (now,) * listing.where.count("?")
+    return params
+
+
+async def page(
+    store: Store, listing: Listing, community: str, *, now: float, page: int, size: int
+) -> list[StoredObject]:
+    rows = await store.fetchall(
+        f"SELECT * {_sql(listing)} ORDER BY {listing.order} LIMIT ? OFFSET ?",
+        (*_params(listing, community, now), size, (page - 1) * size),
+    )
+    return [row_to_object(r) for r in rows]
+
+
+async def count(store: Store, listing: Listing, community: str, *, now: float) -> int:
+    r = await store.fetchone(
+        f"SELECT count(*) AS n {_sql(listing)}", _params(listing, community, now)
+    )
+    return int(r["n"]) if r else 0
+
+
+async def ended_polls(store: Store, community: str, now: float) -> list[StoredObject]:
+    """Local polls of the community past their end that are not marked closed yet."""
+    rows = await store.fetchall(
+        "SELECT * FROM objects WHERE (community_uri = ? OR attributed_to = ?) AND kind = 'poll'"
+        " AND local = 1 AND deleted IS NULL AND lifecycle = 'open' AND end_time <= ?",
+        (community, community, now),
+    )
+    return [row_to_object(r) for r in rows]
+
+
+UPCOMING_EVENTS = Listing(("event",), "start_time >= ?", "start_time ASC, id ASC", True)
+OPEN_PROPOSALS = Listing(
+    ("proposal",), "lifecycle = 'open' AND (end_time IS NULL OR end_time > ?)", uses_now=True
+)
+ACTIVE_ALERTS = Listing(
+    ("alert",), "lifecycle = 'active' AND (end_time IS NULL OR end_time > ?)", uses_now=True
+)
+RECENT_NEWS = Listing(("news",))
+OPEN_POLLS = Listing(
+    ("poll",), "lifecycle = 'open' AND (end_time IS NULL OR end_time > ?)", uses_now=True
+)
+#: The Atom feed: every public top-level post of the community, newest first.
+POSTS = Listing(
+    ("note", "event", "proposal", "alert", "news", "poll", "report"), "in_reply_to IS NULL"
+)
+#: The calendar: upcoming events and those that ended in the last 30 days.
+CALENDAR = Listing(
+    ("event",),
+    "coalesce(end_time, start_time) >= ? - 2592000",
+    "start_time ASC, id ASC",
+    True,
+)

@@ -1,0 +1,77 @@
+"""Poll votes (FEP-9967): one row per (question, voter, choice).
+
+A single-choice poll takes one vote per voter (the first one); a multiple-choice poll one
+per voter and option. Duplicates are refused by the database, so redelivery is harmless.
+"""
+
+from __future__ import annotations
+
+from .db import Store
+
+
+async def add(
+    store: Store,
+    question_uri: str,
+    voter: str,
+    choice: str,
+    vote_uri: str | None,
+    now: float,
+    *,
+    single: bool,
+) -> bool:
+    """Record a vote; False when it is a duplicate (or a second vote on a single choice)."""
+    guard = (
+        " WHERE NOT EXISTS (SELECT 1 FROM votes WHERE question_uri = ? AND voter = ?)"
+        if single
+        else ""
+    )
+    params: tuple[object, ...] = (question_uri, voter, choice, vote_uri, now)
+    if single:
+        params += (question_uri, voter)
+    n = await store.execute(
+        "INSERT OR IGNORE INTO votes (question_uri, voter, choice, vote_uri, created_at)"
+        " SELECT ?, ?, ?, ?, ?" + guard,
+        params,
+    )
+    return n > 0
+
+
+async def tally(store: Store, question_uri: str) -> dict[str, int]:
+    rows = await store.fetchall(
+        "SELECT choice, count(*) AS n FROM votes WHERE question_uri = ? GROUP BY choice",
+        (question_uri,),
+    )
+    return {r["choice"]: int(r["n"]) for r in rows}
+
+
+async def voters_count(store: Store, question_uri: str) -> int:
+    r = await store.fetchone(
+        "SELECT count(DISTINCT voter) AS n FROM votes WHERE question_uri = ?", (question_uri,)
+    )
+    return int(r["n"]) if r else 0
+
+
+async def voters(store: Store, question_uri: str) -> list[str]:
+    rows = await store.fetchall(
+        "SELECT DISTINCT voter FROM votes WHERE question_uri = ? ORDER BY voter", (question_uri,)
+    )
+    return [r["voter"] for r in rows]
+
+
+async def has_voted(store: Store, question_uri: str, voter: str, choice: str | None = None) -> bool:
+    sql = "SELECT 1 FROM votes WHERE question_uri = ? AND voter = ?"
+    params: tuple[object, ...] = (question_uri, voter)
+    if choice is not None:
+        sql += " AND choice = ?"
+        params += (choice,)
+    return await store.fetchone(sql, params) is not None
+
+
+async def mark_closed(store: Store, question_uri: str, closed: str) -> bool:
+    """Set `closed` on a stored question once; False if it was already closed."""
+    n = await store.execute(
+        "UPDATE objects SET document = json_set(document, '$.closed', ?)"
+        " WHERE uri = ? AND json_extract(document, '$.closed') IS NULL",
+        (closed, question_uri),
+    )
+    return n > 0

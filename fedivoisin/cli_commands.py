@@ -95,6 +95,31 @@ async def actor_list(args: argparse.Namespace) -> int:
     return 0
 
 
+async def actor_export(args: argparse.Namespace) -> int:
+    import orjson
+
+    from .outbox import account
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        doc = await account.export(rt, actor)
+        print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+async def actor_delete(args: argparse.Namespace) -> int:
+    from .outbox import account
+
+    if not args.yes:
+        print(f"fedivoisin: this deletes {args.slug} and its data; repeat with --yes")
+        return 2
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        await account.delete(rt, actor)
+        print(f"deleted {args.slug}; the Delete is queued for its followers")
+    return 0
+
+
 async def token_create(args: argparse.Namespace) -> int:
     async with opened(args) as (_settings, store):
         print(await admin.create_token(store, SystemClock(), args.slug, args.label))

@@ -206,6 +206,10 @@ async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
 
 async def delete(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str, Any]:
     oid = _require_str(body, "object")
+    if oid == rt.urls.actor(actor.slug):
+        from . import account
+
+        return await account.delete(rt, actor)
     stored = await _own_object(rt, actor, oid)
     await activity_store.mark_object_deleted(rt.store, oid, rt.clock.now())
     tomb = {"id": oid, "type": "Tombstone", "formerType": stored.type}

@@ -76,7 +76,7 @@ class DeliveryWorker:
     async def _signers(self, slug: str) -> dict[str, Any] | None:
         hooks = self.signers.get(slug)
         if hooks is None:
-            actor = await actor_store.get_actor(self.rt.store, slug)
+            actor = await actor_store.get_actor(self.rt.store, slug, include_deleted=True)
             if actor is None:
                 return None
             hooks = signers_for(self.rt.urls, actor, self.rt.clock.now)

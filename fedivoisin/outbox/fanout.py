@@ -36,23 +36,30 @@ async def collection_members(
         from ..store import members as member_store
 
         rows2 = await member_store.members(rt.store, rt.urls.actor(slug))
-        # Personal inboxes, not shared ones: the receiving server cannot expand our members
-        # collection, so it must learn from the inbox which of its users is addressed.
-        return [(m.member, m.inbox or m.shared_inbox, None) for m in rows2]
+        return [(m.member, m.inbox, m.shared_inbox) for m in rows2]
     return None
+
+
+def members_only(rt: Runtime, targets: list[str]) -> bool:
+    """Addressed to a members collection and to nothing broader (Public, followers)."""
+    if PUBLIC in targets or any(rt.urls.slug_of(t) and t.endswith("/followers") for t in targets):
+        return False
+    return any(rt.urls.slug_of(t) and t.endswith("/members") for t in targets)
 
 
 async def plan(
     rt: Runtime, sender_uri: str, activity: dict[str, Any], extra: list[str] | None = None
 ) -> Plan:
     out = Plan()
-    triples: list[tuple[str, str | None, str | None]] = []
-    for uri in [*addressees(activity), *(extra or [])]:
+    targets = [*addressees(activity), *(extra or [])]
+    by_actor: dict[str, tuple[str | None, str | None]] = {}
+    for uri in targets:
         if uri == PUBLIC or uri == sender_uri:
             continue
         members = await collection_members(rt, uri)
         if members is not None:
-            triples.extend(members)
+            for actor, inbox, shared in members:
+                by_actor.setdefault(actor, (inbox, shared))
             continue
         if rt.urls.is_local(uri):
             slug = rt.urls.slug_of(uri)
@@ -64,12 +71,19 @@ async def plan(
         except RemoteError as exc:
             log.info("not delivering to %s: %s", uri, exc)
             continue
-        triples.append((actor.uri, actor.inbox, actor.shared_inbox))
-    local_triples = [t for t in triples if rt.urls.is_local(t[0])]
-    for actor_uri, _i, _s in local_triples:
-        slug = rt.urls.slug_of(actor_uri)
-        if slug and slug not in out.local:
-            out.local.append(slug)
-    remote = [t for t in triples if not rt.urls.is_local(t[0])]
+        by_actor.setdefault(actor.uri, (actor.inbox, actor.shared_inbox))
+    # Members-only posts go to personal inboxes: the receiving server cannot expand our
+    # members collection, so it must learn from the inbox which of its users is addressed.
+    personal = members_only(rt, targets)
+    remote: list[tuple[str, str | None, str | None]] = []
+    for actor_uri, (inbox, shared) in by_actor.items():
+        if rt.urls.is_local(actor_uri):
+            slug = rt.urls.slug_of(actor_uri)
+            if slug and slug not in out.local:
+                out.local.append(slug)
+            continue
+        remote.append(
+            (actor_uri, inbox or shared, None) if personal else (actor_uri, inbox, shared)
+        )
     out.remote = fold_inboxes(remote, exclude=[sender_uri])
     return out

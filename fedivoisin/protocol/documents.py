@@ -24,6 +24,9 @@ LD_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitys
 ACTOR_TERMS: dict[str, Any] = {
     "fv": "https://w3id.org/fedivoisin/ns#",
     "toot": "http://joinmastodon.org/ns#",
+    # FEP-521a keys: neither AS2 nor security/v1 nor multikey/v1 defines assertionMethod,
+    # and JSON-LD readers (Fedify) drop undefined terms.
+    "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id"},
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, Gone, InvalidInput, NotFound
 from .db import Store
 
 ACTOR_TYPES = ("Group", "Person", "Organization", "Service", "Application")
@@ -73,16 +73,19 @@ async def insert_actor(store: Store, **fields: Any) -> LocalActor:
     return actor
 
 
-async def get_actor(store: Store, slug: str) -> LocalActor | None:
-    row = await store.fetchone(
-        "SELECT * FROM actors WHERE slug = ? AND deleted_at IS NULL", (slug,)
-    )
+async def get_actor(store: Store, slug: str, *, include_deleted: bool = False) -> LocalActor | None:
+    sql = "SELECT * FROM actors WHERE slug = ?"
+    if not include_deleted:
+        sql += " AND deleted_at IS NULL"
+    row = await store.fetchone(sql, (slug,))
     return row_to_actor(row) if row else None
 
 
 async def require_actor(store: Store, slug: str) -> LocalActor:
     actor = await get_actor(store, slug)
     if actor is None:
+        if await get_actor(store, slug, include_deleted=True) is not None:
+            raise Gone(f"the actor {slug!r} was deleted")
         raise NotFound(f"no actor {slug!r} here")
     return actor
 
@@ -113,8 +116,12 @@ async def update_actor(store: Store, slug: str, now: float, **fields: Any) -> Lo
     return await require_actor(store, slug)
 
 
-async def mark_deleted(store: Store, slug: str, now: float) -> None:
-    await store.execute("UPDATE actors SET deleted_at = ? WHERE slug = ?", (now, slug))
+async def mark_deleted(store: Store, actor: LocalActor, now: float) -> None:
+    """The row stays (ids are never reused, and queued Deletes are still signed with its
+    key); tokens go at once."""
+    async with store.transaction():
+        await store.execute("UPDATE actors SET deleted_at = ? WHERE id = ?", (now, actor.id))
+        await store.execute("DELETE FROM tokens WHERE actor_id = ?", (actor.id,))
 
 
 # -- API tokens: stored only as SHA-256 hashes (a leaked database does not leak tokens).

@@ -18,6 +18,7 @@ from ..outbox.delivery import DeliveryWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .problems import EXCEPTION_HANDLERS
+from .routes import account as account_routes
 from .routes import actors, inbox, objects, outbox, wellknown
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
@@ -42,6 +43,7 @@ def routes() -> list[Route]:
         Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
         Route("/actors/{slug}/following", actors.following),
+        Route("/actors/{slug}/export", account_routes.export),
         Route("/ns/v1", context_routes.ns_v1),
         Route("/actors/{slug}/events", kinds_routes.events_collection),
         Route("/actors/{slug}/offers", kinds_routes.offers_collection),

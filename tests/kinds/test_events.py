@@ -184,7 +184,7 @@ async def test_cancelled_event_is_federated_and_refuses_joins(instance_factory: 
     assert join["id"] != join2["id"]
 
 
-async def test_mobilizon_join_is_accepted_and_leave_is_honoured(instance: Any) -> None:
+async def test_mobilizon_join_is_accepted_and_leave_or_undo_is_honoured(instance: Any) -> None:
     await instance.person("alice")
     alice = await instance.token("alice")
     body = event_body(to=["https://www.w3.org/ns/activitystreams#Public"])
@@ -217,4 +217,22 @@ async def test_mobilizon_join_is_accepted_and_leave_is_honoured(instance: Any) -
         async def left() -> bool:
             return (await get(instance, event)).json()["participantCount"] == 0
 
+        await wait_for(left, timeout=10)
+
+        # Joining again, then Undo(Join) (what non-Mobilizon software sends) also leaves.
+        again = {**join, "id": peer.url("/join/event/2")}
+        await peer.deliver(instance.urls.shared_inbox, again)
+
+        async def joined() -> bool:
+            return (await get(instance, event)).json()["participantCount"] == 1
+
+        await wait_for(joined, timeout=10)
+        undo = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": peer.url("/undo/1"),
+            "type": "Undo",
+            "actor": tcit,
+            "object": {k: v for k, v in again.items() if k != "@context"},
+        }
+        await peer.deliver(instance.urls.shared_inbox, undo)
         await wait_for(left, timeout=10)

@@ -12,7 +12,10 @@ import logging
 import orjson
 
 from ..protocol.addressing import addressees, is_public, ref
+from ..outbox.publish import wake_delivery
+from ..protocol.actors import host_of
 from ..runtime import Runtime
+from ..store import deliveries
 from ..store import activities as activity_store
 from ..store import follows as follow_store
 from ..store import inbox_items
@@ -82,9 +85,21 @@ async def process(rt: Runtime, row: Received) -> None:
             document=ctx.activity,
             published=rt.clock.now(),
         )
+    await _domain_is_back(rt, ctx.actor)
     for slug in await local_recipients(ctx):
         if rt.urls.actor(slug) != ctx.actor:
             await inbox_items.add(rt.store, slug, aid, rt.clock.now())
+
+
+async def _domain_is_back(rt: Runtime, actor: str) -> None:
+    """A domain marked unavailable that talks to us again is available again (as Mastodon
+    does): its queued deliveries resume."""
+    down = rt.caches.get("unavailable_hosts")
+    host = host_of(actor)
+    if down and host in down:
+        await deliveries.note_success(rt.store, host, rt.clock.now())
+        down.discard(host)
+        wake_delivery(rt)
 
 
 class InboxWorker:

@@ -87,6 +87,7 @@ class DeliveryWorker:
         """Send every delivery that is due now; returns how many were attempted."""
         rt = self.rt
         self.unavailable = await dstore.unavailable_hosts(rt.store)
+        rt.caches["unavailable_hosts"] = self.unavailable  # the inbox clears them on contact
         rows = await dstore.due(rt.store, rt.clock.now(), limit=BATCH, skip_hosts=self.unavailable)
         if not rows:
             return 0

@@ -48,7 +48,7 @@ from fedivoisin import admin  # noqa: E402
 from fedivoisin.clock import SystemClock  # noqa: E402
 from fedivoisin.config import load_settings  # noqa: E402
 from fedivoisin.outbox.delivery import DeliveryWorker  # noqa: E402
-from fedivoisin.outbox.publish import publish  # noqa: E402
+from fedivoisin.outbox.publish import new_id, publish  # noqa: E402
 from fedivoisin.runtime import Runtime  # noqa: E402
 from fedivoisin.store import actors as actor_store  # noqa: E402
 from fedivoisin.store import deliveries as dstore  # noqa: E402
@@ -178,6 +178,7 @@ async def drain(rt: Runtime, slug: str, content: str) -> dict[str, float]:
             "to": [PUBLIC],
             "cc": [rt.urls.followers(slug)],
             "object": {
+                "id": new_id(rt, "object"),
                 "type": "Note",
                 "attributedTo": rt.urls.actor(slug),
                 "content": content,

@@ -11,14 +11,13 @@ import logging
 
 import orjson
 
-from ..protocol.addressing import addressees, is_public, ref
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
+from ..protocol.addressing import addressees, is_public, ref
 from ..runtime import Runtime
-from ..store import deliveries
 from ..store import activities as activity_store
+from ..store import deliveries, inbox_items
 from ..store import follows as follow_store
-from ..store import inbox_items
 from ..store import inbox_queue as queue
 from ..store.inbox_queue import Received
 from .context import Ctx, Ignored, Refused

@@ -50,7 +50,12 @@ async def publish(
     expires_at: float | None = None,
     store_object: bool = True,
 ) -> dict[str, Any]:
-    """Complete, store and queue an activity; returns the stored document."""
+    """Complete, store and queue an activity; returns the stored document.
+
+    The recipients are resolved first (that may fetch remote actors); then the object, the
+    activity and every delivery row are written in ONE transaction, so a crash leaves
+    either nothing or an activity with all its deliveries queued.
+    """
     now = rt.clock.now()
     actor_uri = rt.urls.actor(actor.slug)
     doc = {"@context": OUTGOING_CONTEXT, **{k: v for k, v in activity.items() if k != "@context"}}
@@ -58,21 +63,24 @@ async def publish(
     doc["actor"] = actor_uri
     doc.setdefault("published", iso(now))
     obj = doc.get("object")
-    if store_object and isinstance(obj, dict) and doc["type"] in ("Create", "Update"):
-        await store_local_object(rt, obj, now)
-    await activity_store.insert_activity(
-        rt.store,
-        uri=doc["id"],
-        actor_uri=actor_uri,
-        type_=doc["type"],
-        object_uri=ref(obj),
-        local=True,
-        public=is_public(doc),
-        addressees=addressees(doc),
-        document=doc,
-        published=now,
-    )
-    await deliver(rt, actor, doc, extra_recipients=extra_recipients, expires_at=expires_at)
+    targets = await fanout.plan(rt, actor_uri, doc, extra_recipients)
+    async with rt.store.transaction():
+        if store_object and isinstance(obj, dict) and doc["type"] in ("Create", "Update"):
+            await store_local_object(rt, obj, now)
+        await activity_store.insert_activity(
+            rt.store,
+            uri=doc["id"],
+            actor_uri=actor_uri,
+            type_=doc["type"],
+            object_uri=ref(obj),
+            local=True,
+            public=is_public(doc),
+            addressees=addressees(doc),
+            document=doc,
+            published=now,
+        )
+        await _queue(rt, actor, doc, targets, now, expires_at)
+    _wake(rt, targets)
     return doc
 
 
@@ -85,9 +93,23 @@ async def deliver(
     expires_at: float | None = None,
 ) -> int:
     """Queue deliveries of an already-stored activity (also used to re-send)."""
-    now = rt.clock.now()
+    targets = await fanout.plan(rt, rt.urls.actor(actor.slug), doc, extra_recipients)
+    async with rt.store.transaction():
+        n = await _queue(rt, actor, doc, targets, rt.clock.now(), expires_at)
+    _wake(rt, targets)
+    return n
+
+
+async def _queue(
+    rt: Runtime,
+    actor: LocalActor,
+    doc: dict[str, Any],
+    targets: fanout.Plan,
+    now: float,
+    expires_at: float | None,
+) -> int:
+    """One delivery row per remote inbox; local recipients get it in their inbox queue."""
     actor_uri = rt.urls.actor(actor.slug)
-    targets = await fanout.plan(rt, actor_uri, doc, extra_recipients)
     rows = [
         (
             doc["id"],
@@ -103,7 +125,6 @@ async def deliver(
     ]
     if rows:
         await rt.store.executemany(delivery_store.insert_rows_sql(), rows)
-        wake_delivery(rt)
     if targets.local:
         body = orjson.dumps(strip_private(doc))
         for slug in targets.local:
@@ -118,8 +139,15 @@ async def deliver(
                 body=body,
                 now=now,
             )
-        wake_inbox(rt)
     return len(rows)
+
+
+def _wake(rt: Runtime, targets: fanout.Plan) -> None:
+    """After the commit: workers must not look for rows that are not visible yet."""
+    if targets.remote:
+        wake_delivery(rt)
+    if targets.local:
+        wake_inbox(rt)
 
 
 async def store_local_object(rt: Runtime, obj: dict[str, Any], now: float) -> None:

@@ -130,7 +130,10 @@ def app(loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[App]:
 
     started = loop.run_until_complete(start())
     yield started
-    loop.run_until_complete(stack.aclose())
+    try:  # whatever the examples got accepted, the worker handled without an error
+        assert loop.run_until_complete(_drain(started)) == []
+    finally:
+        loop.run_until_complete(stack.aclose())
 
 
 # -- strategies ---------------------------------------------------------------------
@@ -184,14 +187,15 @@ FIELDS = [
     "oneOf",
     "signature",
     "published",
-    "@graph",
-    "@included",
-    "@reverse",
     "url",
     "name",
     "summary",
     "endTime",
+    "proof",
+    "instrument",
+    "result",
 ]
+JSONLD_KEYWORDS = ["@graph", "@included", "@reverse", "@id", "@type", "@value", "@list"]
 TYPES = st.sampled_from(
     [
         "Create",
@@ -228,7 +232,9 @@ def activities(draw: st.DrawFn, actor: str | None = None) -> dict[str, Any]:
     """Activity-shaped dicts with a random subset of fields, each of a random type."""
     keys = draw(st.lists(st.sampled_from(FIELDS), unique=True, max_size=10))
     doc: dict[str, Any] = {k: draw(ACTIVITY_VALUES) for k in keys}
-    if draw(st.booleans()):
+    if draw(st.integers(0, 9)) == 0:
+        doc[draw(st.sampled_from(JSONLD_KEYWORDS))] = draw(JSON)
+    if draw(st.integers(0, 3)):
         doc["type"] = draw(TYPES)
     if draw(st.booleans()):
         obj = draw(activities()) if draw(st.integers(0, 3)) == 0 else draw(ACTIVITY_VALUES)
@@ -242,11 +248,11 @@ def activities(draw: st.DrawFn, actor: str | None = None) -> dict[str, Any]:
 
 @st.composite
 def bodies(draw: st.DrawFn) -> bytes:
-    kind = draw(st.integers(0, 6))
+    kind = draw(st.sampled_from([0, 1, 1, 1, 1, 2, 3, 4, 5, 6]))
     if kind == 0:
         return _dumps(draw(JSON))
-    if kind == 1:
-        return _dumps(draw(activities()))
+    if kind == 1:  # a plausible activity from the known signer: reaches the signature
+        return _dumps(draw(activities(actor=SIGNER)))
     if kind == 2:  # truncated JSON
         full = _dumps(draw(activities()))
         return full[: draw(st.integers(0, max(0, len(full) - 1)))]
@@ -376,12 +382,7 @@ HEADERS = st.fixed_dictionaries(
 )
 
 
-STATS: dict[Any, int] = {}
-
-
 def check(response: httpx.Response) -> None:
-    k = (response.status_code, response.json().get("detail", "")[:50] if response.status_code >= 400 else "")
-    STATS[k] = STATS.get(k, 0) + 1
     """Never a 5xx; every refusal a problem+json with a non-empty title and detail."""
     assert response.status_code < 500, (response.status_code, response.text)
     if response.status_code >= 400:
@@ -391,7 +392,7 @@ def check(response: httpx.Response) -> None:
         assert isinstance(problem.get("detail"), str) and problem["detail"]
 
 
-@settings(FUZZ, max_examples=1200)
+@settings(FUZZ, max_examples=1500)
 @given(path=st.sampled_from(PATHS), body=bodies(), headers=HEADERS)
 def test_fuzz_inbox_garbage_bodies_and_headers(
     app: App, path: str, body: bytes, headers: dict[str, bytes]
@@ -401,7 +402,7 @@ def test_fuzz_inbox_garbage_bodies_and_headers(
     check(app.post(path, body, headers))
 
 
-@settings(FUZZ, max_examples=700)
+@settings(FUZZ, max_examples=800)
 @given(
     path=st.sampled_from(PATHS),
     doc=activities(actor=SIGNER),
@@ -464,13 +465,10 @@ def test_fuzz_worker_never_crashes_on_accepted_junk(app: App, doc: dict[str, Any
 
 
 async def _drain(app: App) -> list[str]:
-    """Run the inbox worker until the queue is empty; the errors it recorded."""
-    from fedivoisin.store import inbox_queue
-
-    worker = app.runtime.caches.get("inbox_wakeup")
-    assert worker is not None
+    """Let the inbox worker empty the queue (bounded); the errors it recorded."""
     store = app.runtime.store
-    for _ in range(200):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
         rows = await store.fetchall(
             "SELECT count(*) AS n FROM received WHERE state = 'pending' AND attempts = 0"
         )
@@ -478,10 +476,4 @@ async def _drain(app: App) -> list[str]:
             break
         await asyncio.sleep(0.005)
     failed = await store.fetchall("SELECT error FROM received WHERE error IS NOT NULL")
-    del inbox_queue
     return [r["error"] for r in failed]
-
-
-def test_zz_stats() -> None:
-    for k, v in sorted(STATS.items(), key=lambda kv: -kv[1]):
-        print(v, k)

@@ -1,0 +1,519 @@
+"""Inbox benchmark: signed Create(Note) POSTs to ONE `fedivoisin serve` process, against the
+limit of a minimal inbox doing only the unavoidable work (bench/minimal_inbox.py).
+
+Set-up, all on loopback, in one run so the figures compare as a ratio (the machine's speed
+moves in steps over minutes: PERFORMANCE.md):
+
+- a fake key server in this process serves the actor documents of S senders (RSA-2048);
+- every request is signed BEFORE the timed phase (draft-cavage, as Mastodon signs:
+  `(request-target) host date digest`), so signing is not measured; bodies are ~2.2 KB
+  Create(Note) activities with distinct ids, round-robin over the senders, to the shared
+  inbox;
+- the server under test runs in a child process pinned to CPU 0: `python -m fedivoisin
+  serve` (temp data dir, FEDIVOISIN_ALLOW_PRIVATE_NETWORKS=1, log level warning), then
+  `uvicorn bench.minimal_inbox:app`; both are uvicorn with uvloop + httptools, one worker;
+- the load generator is another child process pinned to CPU 1 (aiohttp, C concurrent
+  connections, keep-alive). It first sends one request per sender (pre-warm: the real
+  server fetches and caches every key), then the timed batch; it reports accepted (202)
+  requests/s over the batch and each request's latency (p50/p99);
+- rounds alternate real / limit; the figures are the medians over rounds.
+
+The real server also runs its inbox worker (the activities are processed while the batch
+arrives, as in production); the time it then needs to drain the queue is reported too.
+
+    .venv/bin/python bench/inbox_bench.py [--quick] [--profile]
+
+Prints the figures and writes bench/results/inbox.json. `--profile` runs the real server
+once more under cProfile and prints the top of the profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "inbox.json"
+AS2 = "application/activity+json"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+GOAL = 0.70
+SERVER_CPU, LOADGEN_CPU = 0, 1
+
+
+# -- keys, documents, signed requests ---------------------------------------------------
+
+
+def _new_key(_: int) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def make_keys(n: int) -> list[str]:
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(_new_key, range(n)))
+
+
+def _public_pem(private_pem: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def actor_document(origin: str, i: int, public_pem: str) -> dict[str, Any]:
+    uri = f"{origin}/users/s{i}"
+    return {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": uri,
+        "type": "Person",
+        "preferredUsername": f"s{i}",
+        "inbox": uri + "/inbox",
+        "outbox": uri + "/outbox",
+        "followers": uri + "/followers",
+        "endpoints": {"sharedInbox": origin + "/inbox"},
+        "publicKey": {"id": uri + "#main-key", "owner": uri, "publicKeyPem": public_pem},
+    }
+
+
+TEXT = (
+    "Bonjour à toutes et à tous ! La réunion des résidents aura lieu jeudi à 19 h dans la "
+    "salle commune du bâtiment B. À l'ordre du jour : le jardin partagé, le local vélos, "
+    "les travaux de l'ascenseur et la fête des voisins. "
+) * 6
+
+
+def create_note(origin: str, sender: int, n: int) -> bytes:
+    actor = f"{origin}/users/s{sender}"
+    note_id = f"{origin}/notes/s{sender}-{n}"
+    doc = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": note_id + "/activity",
+        "type": "Create",
+        "actor": actor,
+        "published": "2026-11-30T12:00:00Z",
+        "to": [PUBLIC],
+        "cc": [actor + "/followers"],
+        "object": {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": actor,
+            "published": "2026-11-30T12:00:00Z",
+            "content": f"<p>{TEXT}</p>",
+            "to": [PUBLIC],
+            "cc": [actor + "/followers"],
+            "tag": [{"type": "Hashtag", "name": "#voisins", "href": origin + "/tags/voisins"}],
+        },
+    }
+    return orjson.dumps(doc)
+
+
+def _sign_batch(job: tuple[list[str], str, str, list[tuple[int, int]]]) -> list[dict[str, Any]]:
+    """Sign (sender, n) requests to `target` (host:port); run in worker processes."""
+    from cryptography.hazmat.primitives import serialization
+
+    sys.path.insert(0, str(ROOT))
+    from fedivoisin.protocol.signatures import sign_cavage
+
+    keys_pem, key_origin, target, items = job
+    loaded: dict[int, Any] = {}
+    out = []
+    now = time.time()
+    for sender, n in items:
+        if sender not in loaded:
+            loaded[sender] = serialization.load_pem_private_key(
+                keys_pem[sender].encode(), password=None
+            )
+        body = create_note(key_origin, sender, n)
+        headers = {"Content-Type": AS2}
+        headers.update(
+            sign_cavage(
+                "POST",
+                f"http://{target}/inbox",
+                headers,
+                body,
+                key_id=f"{key_origin}/users/s{sender}#main-key",
+                private_key=loaded[sender],
+                now=now,
+            )
+        )
+        out.append({"headers": headers, "body": body.decode()})
+    return out
+
+
+def sign_all(
+    keys_pem: list[str], key_origin: str, target: str, items: list[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    workers = os.cpu_count() or 2
+    chunks = [items[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(_sign_batch, [(keys_pem, key_origin, target, c) for c in chunks]))
+    signed = [r for part in parts for r in part]
+    return signed
+
+
+# -- the fake key server (this process) ---------------------------------------------------
+
+
+class KeyServer:
+    def __init__(self, documents: dict[str, bytes]) -> None:
+        self.documents = documents
+        self.gets = 0
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        self.gets += 1
+        body = self.documents.get(request.path)
+        if body is None:
+            return web.Response(status=404)
+        return web.Response(body=body, headers={"Content-Type": AS2})
+
+    async def start(self, port: int) -> None:
+        from aiohttp import web
+
+        self.runner = web.ServerRunner(web.Server(self.handle), access_log=None)
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await self.site.start()
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+# -- the load generator (child process) ---------------------------------------------------
+
+
+async def _loadgen(path: str, url: str, concurrency: int) -> dict[str, Any]:
+    import aiohttp
+
+    requests = [(r["headers"], r["body"].encode()) for r in orjson.loads(Path(path).read_bytes())]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    next_index = 0
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def worker() -> None:
+            nonlocal next_index
+            while next_index < len(requests):
+                headers, body = requests[next_index]
+                next_index += 1
+                started = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    accepted = statuses.get(202, 0)
+    return {
+        "requests": len(requests),
+        "accepted": accepted,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "elapsed_s": round(elapsed, 3),
+        "accepted_per_s": round(accepted / elapsed, 1),
+        "p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
+        "p99_ms": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
+    }
+
+
+def loadgen_main(argv: list[str]) -> None:
+    path, url, concurrency = argv[0], argv[1], int(argv[2])
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    result = asyncio.run(_loadgen(path, url, concurrency))
+    print(orjson.dumps(result).decode(), flush=True)
+
+
+async def run_loadgen(path: Path, url: str, concurrency: int) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "_loadgen",
+        str(path),
+        url,
+        str(concurrency),
+        stdout=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: os.sched_setaffinity(0, {LOADGEN_CPU}),
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed ({proc.returncode})")
+    result: dict[str, Any] = orjson.loads(out.splitlines()[-1])
+    return result
+
+
+# -- servers under test -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited during start")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+def start_real(port: int, data_dir: Path, profile: Path | None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIVOISIN_")}
+    env.update(FEDIVOISIN_ALLOW_PRIVATE_NETWORKS="1", FEDIVOISIN_LOG_LEVEL="warning")
+    cmd = [sys.executable]
+    if profile is not None:
+        cmd += ["-m", "cProfile", "-o", str(profile)]
+        cmd += ["-m", "fedivoisin"]
+    else:
+        cmd += ["-m", "fedivoisin"]
+    cmd += ["serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(data_dir.parent / f"{data_dir.name}.log", "ab"),  # noqa: SIM115
+        preexec_fn=lambda: os.sched_setaffinity(0, {SERVER_CPU}),
+    )
+
+
+def start_limit(port: int, work: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        MINIMAL_INBOX_KEYS=str(work / "keys.json"),
+        MINIMAL_INBOX_DB=str(work / f"limit-{port}-{time.monotonic_ns()}.sqlite3"),
+    )
+    cmd = [sys.executable, "-m", "uvicorn", "bench.minimal_inbox:app", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "limit.log", "ab"),  # noqa: SIM115
+        preexec_fn=lambda: os.sched_setaffinity(0, {SERVER_CPU}),
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def pending(db: Path) -> int:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(con.execute("SELECT count(*) FROM received WHERE state = 'pending'").fetchone()[0])
+    finally:
+        con.close()
+
+
+async def measure(
+    kind: str, port: int, work: Path, warm: Path, timed: Path, concurrency: int, round_: int,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}/inbox"
+    data_dir = work / f"{kind}-{round_}"
+    proc = start_real(port, data_dir, profile) if kind == "real" else start_limit(port, work)
+    try:
+        await wait_listening(port, proc)
+        warmed = await run_loadgen(warm, url, 16)
+        if warmed["accepted"] != warmed["requests"]:
+            raise RuntimeError(f"{kind}: pre-warm not all accepted: {warmed['statuses']}")
+        if kind == "real":  # let the worker finish the warm-up activities first
+            await drain(data_dir / "fedivoisin.sqlite3", 60)
+        cpu_before = cpu_seconds(proc.pid)
+        result = await run_loadgen(timed, url, concurrency)
+        result["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
+        if kind == "real":
+            db = data_dir / "fedivoisin.sqlite3"
+            result["pending_after_batch"] = pending(db)
+            result["drain_after_batch_s"] = round(await drain(db, 300), 2)
+        return result
+    finally:
+        stop(proc)
+
+
+async def drain(db: Path, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if pending(db) == 0:
+            return time.monotonic() - started
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the inbox queue did not drain")
+
+
+# -- main ---------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="inbox-bench-"))
+    t0 = time.monotonic()
+    keys = make_keys(args.senders)
+    key_port, port = free_port(), free_port()
+    key_origin = f"http://127.0.0.1:{key_port}"
+    publics = [_public_pem(k) for k in keys]
+    documents = {
+        f"/users/s{i}": orjson.dumps(actor_document(key_origin, i, pem))
+        for i, pem in enumerate(publics)
+    }
+    (work / "keys.json").write_bytes(
+        orjson.dumps({f"{key_origin}/users/s{i}#main-key": pem for i, pem in enumerate(publics)})
+    )
+    target = f"127.0.0.1:{port}"
+    warm_items = [(i, 0) for i in range(args.senders)]
+    timed_items = [(i % args.senders, 1 + i // args.senders) for i in range(args.requests)]
+    warm, timed = work / "warm.json", work / "timed.json"
+    warm.write_bytes(orjson.dumps(sign_all(keys, key_origin, target, warm_items)))
+    timed.write_bytes(orjson.dumps(sign_all(keys, key_origin, target, timed_items)))
+    print(f"prepared {args.senders} senders, {args.requests} signed requests "
+          f"in {time.monotonic() - t0:.1f}s", flush=True)
+
+    key_server = KeyServer(documents)
+    await key_server.start(key_port)
+    rounds = []
+    try:
+        for r in range(args.rounds):
+            real = await measure("real", port, work, warm, timed, args.concurrency, r)
+            limit = await measure("limit", port, work, warm, timed, args.concurrency, r)
+            rounds.append({"real": real, "limit": limit})
+            print(
+                f"round {r + 1}: real {real['accepted_per_s']:.0f} req/s "
+                f"(p50 {real['p50_ms']} ms, p99 {real['p99_ms']} ms), limit "
+                f"{limit['accepted_per_s']:.0f} req/s (p50 {limit['p50_ms']} ms, p99 "
+                f"{limit['p99_ms']} ms), ratio {real['accepted_per_s'] / limit['accepted_per_s']:.2f}",
+                flush=True,
+            )
+        if args.profile:
+            prof = work / "real.prof"
+            await measure("real", port, work, warm, timed, args.concurrency, 99, profile=prof)
+            print_profile(prof)
+    finally:
+        await key_server.stop()
+
+    def med(kind: str, field: str) -> float:
+        return round(statistics.median(r[kind][field] for r in rounds), 2)
+
+    real_rps, limit_rps = med("real", "accepted_per_s"), med("limit", "accepted_per_s")
+    ratio = round(real_rps / limit_rps, 3)
+    return {
+        "benchmark": "inbox",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "config": {
+            "senders": args.senders,
+            "requests_per_round": args.requests,
+            "concurrency": args.concurrency,
+            "rounds": args.rounds,
+            "body_bytes": len(create_note(key_origin, 0, 1)),
+            "server_cpu": SERVER_CPU,
+            "loadgen_cpu": LOADGEN_CPU,
+        },
+        "real": {
+            "accepted_per_s": real_rps,
+            "p50_ms": med("real", "p50_ms"),
+            "p99_ms": med("real", "p99_ms"),
+            "drain_after_batch_s": med("real", "drain_after_batch_s"),
+        },
+        "limit": {
+            "accepted_per_s": limit_rps,
+            "p50_ms": med("limit", "p50_ms"),
+            "p99_ms": med("limit", "p99_ms"),
+        },
+        "ratio": ratio,
+        "goal": GOAL,
+        "goal_met": ratio >= GOAL,
+        "key_fetches": key_server.gets,
+        "rounds": rounds,
+    }
+
+
+def print_profile(path: Path) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_loadgen":
+        loadgen_main(sys.argv[2:])
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small run (smoke test)")
+    parser.add_argument("--senders", type=int, default=256)
+    parser.add_argument("--requests", type=int, default=12_000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    parsed = parser.parse_args()
+    if parsed.quick:
+        parsed.senders, parsed.requests, parsed.rounds = 32, 2000, 1
+    result = asyncio.run(main(parsed))
+    print(
+        f"\ninbox: real {result['real']['accepted_per_s']:.0f} req/s "
+        f"(p50 {result['real']['p50_ms']} ms, p99 {result['real']['p99_ms']} ms); "
+        f"limit {result['limit']['accepted_per_s']:.0f} req/s "
+        f"(p50 {result['limit']['p50_ms']} ms, p99 {result['limit']['p99_ms']} ms); "
+        f"ratio {result['ratio']:.2f} (goal {GOAL:.2f}: {'met' if result['goal_met'] else 'NOT met'})"
+    )
+    if not parsed.quick:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")

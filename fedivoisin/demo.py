@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from . import admin
 from .config import load_settings
 from .outbox import community as cm
 from .web.app import create_app
+from .web.embedded import EmbeddedServer
 
 AS2 = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -47,10 +47,7 @@ class Node:
             env={},
         )
         self.app = create_app(self.settings)
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="error", loop="none")
-        )
-        self.task: asyncio.Task[None] | None = None
+        self.server = EmbeddedServer(self.app, port)
 
     @property
     def rt(self) -> Any:
@@ -60,17 +57,10 @@ class Node:
         return self.rt.urls.actor(slug)
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(self.server.serve())
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if self.task.done() or time.monotonic() > deadline:
-                raise TimeoutError(f"instance {self.name} did not start")
-            await asyncio.sleep(0.01)
+        await self.server.start()
 
     async def stop(self) -> None:
-        self.server.should_exit = True
-        if self.task is not None:
-            await asyncio.wait_for(self.task, 10)
+        await self.server.stop()
 
     async def post(self, slug: str, body: dict[str, Any]) -> dict[str, Any]:
         token = await admin.create_token(self.rt.store, self.rt.clock, slug)

@@ -7,43 +7,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from .documents import PUBLIC, PUBLIC_ALIASES
+from .vocab_values import as_list, first_id, ids, ref
+
+__all__ = [
+    "ADDRESS_FIELDS",
+    "Target",
+    "addressees",
+    "as_list",
+    "first_ref",
+    "fold_inboxes",
+    "is_listed_public",
+    "is_public",
+    "may_see",
+    "ref",
+    "refs",
+    "strip_private",
+]
 
 ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 PRIVATE_FIELDS = ("bto", "bcc")
 
 
-def as_list(value: Any) -> list[Any]:
-    """AS2 values may be a scalar, a list, or absent."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    return [value]
-
-
-def ref(value: Any) -> str | None:
-    """The id of a reference that may be a string, a Link/object with `id`/`href`, or absent."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        v = value.get("id") or value.get("href")
-        return v if isinstance(v, str) else None
-    return None
-
-
-def first_ref(value: Any) -> str | None:
-    """The first id of a value that may be a scalar or a list (e.g. `audience`)."""
-    found = refs(value)
-    return found[0] if found else None
-
-
 def refs(value: Any) -> list[str]:
-    out = []
-    for v in as_list(value):
-        r = ref(v)
-        if r:
-            out.append(r)
-    return out
+    """Every id of a scalar-or-list value (to, cc, audience…)."""
+    return list(ids(value))
+
+
+first_ref = first_id
 
 
 def addressees(doc: Mapping[str, Any], *, include_object: bool = True) -> list[str]:

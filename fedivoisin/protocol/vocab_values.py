@@ -52,18 +52,19 @@ def first_str(value: Any) -> str | None:
 def first_id(value: Any) -> str | None:
     """First reference: a string id, or the ``id``/``href`` of an embedded object."""
     for item in as_list(value):
-        ref = _ref(item)
-        if ref:
-            return ref
+        found = ref(item)
+        if found:
+            return found
     return None
 
 
 def ids(value: Any) -> tuple[str, ...]:
     """All references of a scalar-or-list addressing value (``to``, ``cc``, ``audience``)."""
-    return tuple(ref for ref in (_ref(item) for item in as_list(value)) if ref)
+    return tuple(r for r in (ref(item) for item in as_list(value)) if r)
 
 
-def _ref(item: Any) -> str | None:
+def ref(item: Any) -> str | None:
+    """The id of a reference: a string, or the ``id``/``href`` of an embedded object."""
     if isinstance(item, str):
         return item or None
     if isinstance(item, Mapping):

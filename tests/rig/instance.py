@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from fedivoisin import admin
 from fedivoisin.clock import Clock, SystemClock
 from fedivoisin.config import Settings, load_settings
 from fedivoisin.protocol.urls import Urls
 from fedivoisin.web.app import create_app
+from fedivoisin.web.embedded import EmbeddedServer
 
 AS2 = "application/activity+json"
 
@@ -129,8 +129,7 @@ class Instance(_Base):
         self.port = free_port()
         self.settings = make_settings(data_dir, self.port, **overrides)
         self.clock = clock
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: EmbeddedServer | None = None
 
     @property
     def rt(self) -> Any:
@@ -163,33 +162,13 @@ class Instance(_Base):
 
     async def start(self) -> Instance:
         self._app = create_app(self.settings, clock=self.clock)
-        config = uvicorn.Config(
-            self._app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            loop="none",
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("server exited during start")
-            if time.monotonic() > deadline:
-                raise TimeoutError("instance did not start")
-            await asyncio.sleep(0.01)
+        self._server = EmbeddedServer(self._app, self.port)
+        await self._server.start()
         return self
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            try:
-                await asyncio.wait_for(self._task, 10)
-            except TimeoutError:
-                self._task.cancel()
+        if self._server is not None:
+            await self._server.stop()
             self._server = None
 
     async def restart(self) -> None:

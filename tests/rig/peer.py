@@ -17,7 +17,6 @@ key signs for every actor the peer hosts (each actor document names it `{actor}#
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,6 +32,7 @@ from starlette.routing import Route
 
 from fedivoisin.protocol import keys
 from fedivoisin.protocol.signatures import sign_cavage, sign_rfc9421
+from fedivoisin.web.embedded import EmbeddedServer
 
 from .instance import AS2, free_port, wait_for
 
@@ -80,8 +79,7 @@ class RecordingPeer:
         self.private_key = keys.generate_rsa_key()
         self.public_pem = keys.public_key_pem(self.private_key)
         self._seq = 0
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: EmbeddedServer | None = None
 
     # -- documents -------------------------------------------------------------------
 
@@ -272,28 +270,13 @@ class RecordingPeer:
                 )
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", loop="none"
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("recording peer exited during start")
-            if time.monotonic() > deadline:
-                raise TimeoutError("recording peer did not start")
-            await asyncio.sleep(0.01)
+        self._server = EmbeddedServer(app, self.port, lifespan="off")
+        await self._server.start()
         return self
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            try:
-                await asyncio.wait_for(self._task, 10)
-            except TimeoutError:
-                self._task.cancel()
+        if self._server is not None:
+            await self._server.stop()
             self._server = None
 
     async def __aenter__(self) -> RecordingPeer:

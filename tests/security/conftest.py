@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from fedivoisin.protocol.actors import host_of
 from fedivoisin.store import remote_actors as remote_store
 from fedivoisin.store.remote_actors import RemoteActor
-from fedivoisin.web.app import create_app
 from tests.rig import AS2, Instance
 
 from . import cavage
@@ -153,63 +151,8 @@ def reuse_actor_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(admin, "_key_material", pooled)
 
 
-class _QuickServer(uvicorn.Server):
-    """uvicorn.Server minus its fixed 100 ms sleeps when exiting (tick and shutdown).
-
-    Why: this package starts and stops ~150 instances; those sleeps alone cost ~25 s. It
-    is the same app with the same lifespan (workers stopped, store closed), just polled
-    more often.
-    """
-
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864_000
-            await asyncio.sleep(0.01)
-            should_exit = await self.on_tick(counter)
-
-    async def shutdown(self, sockets: list[Any] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        deadline = time.monotonic() + 5.0
-        while self.server_state.connections or self.server_state.tasks:
-            if time.monotonic() > deadline:
-                for task in self.server_state.tasks:
-                    task.cancel()
-                break
-            await asyncio.sleep(0.005)
-        for server in self.servers:
-            await server.wait_closed()
-        await self.lifespan.shutdown()
-
-
-class QuickInstance(Instance):
-    """The rig's in-process Instance, served by _QuickServer."""
-
-    async def start(self) -> QuickInstance:
-        self._app = create_app(self.settings, clock=self.clock)
-        config = uvicorn.Config(
-            self._app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            loop="none",
-        )
-        self._server = _QuickServer(config)
-        self._task = asyncio.create_task(self._server.serve())
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("server exited during start")
-            if time.monotonic() > deadline:
-                raise TimeoutError("instance did not start")
-            await asyncio.sleep(0.005)
-        return self
+# The rig's Instance already runs on a quick-exit uvicorn (fedivoisin/web/embedded.py).
+QuickInstance = Instance
 
 
 @pytest.fixture

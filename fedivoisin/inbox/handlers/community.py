@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from ...outbox import community as cm
+from ...outbox.polls import is_vote
 from ...outbox.publish import publish
 from ...protocol.addressing import addressees, ref
 from ...protocol.vocab import detect_kind
@@ -143,6 +144,8 @@ async def _may_post(ctx: Ctx, community: LocalActor, obj: dict[str, Any], kind: 
 
 
 async def on_create(ctx: Ctx, obj: dict[str, Any]) -> None:
+    if is_vote(obj):
+        return  # a ballot is for the poll's author, never boosted nor relayed
     kind = detect_kind(obj)
     for community in await _addressed_communities(ctx, obj):
         cid = ctx.rt.urls.actor(community.slug)

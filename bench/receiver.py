@@ -13,7 +13,7 @@ Tests use it in-process (`async with Receiver(...)`), optionally verifying every
 signature against the sender's published key; the fan-out benchmark runs it as a child
 process on the other core:
 
-    python bench/receiver.py --hosts 1000 --port 0      # prints "ready PORT", then serves
+    python bench/receiver.py --hosts 1000 [--delay 0.1]  # prints "ready PORT", then serves
     GET http://<first host>:PORT/_stats                  # {"posts": n, "unique": n, ...}
 """
 
@@ -232,9 +232,15 @@ class Receiver:
             return parsed.reason
         key = self._keys.get(parsed.key_id)
         if key is None:
-            async with ClientSession() as s, s.get(parsed.key_id, headers={"Accept": AS2}) as r:
-                actor = orjson.loads(await r.read())
-            key = keys.load_public_key_pem(actor["publicKey"]["publicKeyPem"])
+            try:
+                async with (
+                    ClientSession() as s,
+                    s.get(parsed.key_id, headers={"Accept": AS2}) as r,
+                ):
+                    actor = orjson.loads(await r.read())
+                key = keys.load_public_key_pem(actor["publicKey"]["publicKeyPem"])
+            except Exception as exc:  # the sender may be gone (SIGKILL): it will retry
+                return f"cannot fetch key {parsed.key_id}: {exc!r}"
             self._keys[parsed.key_id] = key
         # The sender may run on an injected (frozen) clock: the age window is not under test.
         outcome = sig.verify_parsed(
@@ -250,8 +256,8 @@ class Receiver:
         return outcome.reason if isinstance(outcome, sig.Rejected) else None
 
 
-async def _serve(n_hosts: int, port: int, delay: float) -> None:
-    receiver = Receiver(loopback_hosts(n_hosts), port, delay=delay, keep_bodies=False)
+async def _serve(n_hosts: int, first: int, port: int, delay: float) -> None:
+    receiver = Receiver(loopback_hosts(n_hosts, first), port, delay=delay, keep_bodies=False)
     await receiver.start()
     print(f"ready {receiver.port}", flush=True)
     try:
@@ -263,15 +269,16 @@ async def _serve(n_hosts: int, port: int, delay: float) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--hosts", type=int, default=1)
+    p.add_argument("--first", type=int, default=2, help="index of the first loopback address")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--delay", type=float, default=0.0)
     args = p.parse_args(argv)
     try:
         import uvloop
 
-        uvloop.run(_serve(args.hosts, args.port, args.delay))
+        uvloop.run(_serve(args.hosts, args.first, args.port, args.delay))
     except ImportError:
-        asyncio.run(_serve(args.hosts, args.port, args.delay))
+        asyncio.run(_serve(args.hosts, args.first, args.port, args.delay))
     except KeyboardInterrupt:
         sys.exit(0)
 

@@ -39,7 +39,7 @@ class Settings:
     max_body: int = 1_048_576
     max_json_depth: int = 32
     # Delivery.
-    delivery_workers: int = 32
+    delivery_workers: int = 128  # distant peers answer in ~100 ms: keep many in flight
     delivery_per_domain: int = 8
     retry_base_delay: float = 60.0
     retry_max_delay: float = 6 * 3600

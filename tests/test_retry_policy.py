@@ -51,16 +51,19 @@ def test_410_means_the_inbox_is_gone() -> None:
     assert "410" in outcome.reason
 
 
-@pytest.mark.parametrize("status", [s for s in range(400, 500) if s not in (401, 408, 410, 429)])
-def test_4xx_other_than_401_408_429_are_permanent(status: int) -> None:
+@pytest.mark.parametrize(
+    "status", [s for s in range(400, 500) if s not in (401, 408, 410, 425, 429)]
+)
+def test_4xx_other_than_401_408_425_429_are_permanent(status: int) -> None:
     assert classify(status) == "give_up"
     outcome = decide(DEFAULT, status=status, attempt=1, age=0)
     assert outcome.action == "give_up"
     assert str(status) in outcome.reason
 
 
-@pytest.mark.parametrize("status", [0, 401, 408, 429, 500, 502, 503, 504, 599])
-def test_network_errors_401_408_429_and_5xx_are_retried(status: int) -> None:
+@pytest.mark.parametrize("status", [0, 401, 408, 425, 429, 500, 502, 503, 504, 599])
+def test_network_errors_401_408_425_429_and_5xx_are_retried(status: int) -> None:
+    """401 may be our key not fetched yet; 425 Too Early means "retry later" (RFC 8470)."""
     outcome = decide(DEFAULT, status=status, attempt=1, age=0, rng=random.Random(1))
     assert outcome.action == "retry"
     assert outcome.delay > 0

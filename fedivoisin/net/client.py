@@ -291,18 +291,19 @@ class HttpClient:
         headers.update(signer("POST", target.url, dict(headers), body))
         session = self._get_session()
         try:
-            async with asyncio.timeout(self.policy.total_timeout):
-                async with session.post(
-                    URL(target.url, encoded=True),
-                    data=body,
-                    headers=headers,
-                    allow_redirects=False,
-                ) as resp:
-                    retry_after = parse_retry_after(
-                        resp.headers.get("Retry-After"), now=self._clock.now()
-                    )
-                    snippet = await _drain(resp)
-                    status = resp.status
+            # The session's ClientTimeout bounds the whole request (no second timer: this
+            # is the hot path of fan-out).
+            async with session.post(
+                URL(target.url, encoded=True),
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+            ) as resp:
+                retry_after = parse_retry_after(
+                    resp.headers.get("Retry-After"), now=self._clock.now()
+                )
+                snippet = "" if resp.content_length == 0 else await _drain(resp)
+                status = resp.status
         except aiohttp.ClientConnectorError as exc:
             error = _connect_error("POST", target.url, exc)
             if isinstance(error, RemoteRefused):

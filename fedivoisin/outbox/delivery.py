@@ -38,7 +38,7 @@ MAX_BODIES = 256
 
 @dataclass
 class _Cycle:
-    """What one cycle learned, written back by `_flush` (outcomes) and `_settle` (the rest)."""
+    """What one cycle learned: outcomes (written by `_flush_while`), the rest by `_settle`."""
 
     results: list[dstore.Result] = field(default_factory=list)
     health: dict[str, bool] = field(default_factory=dict)  # host -> answered (True) / down
@@ -116,6 +116,9 @@ class DeliveryWorker:
             while (d := take()) is not None:
                 try:
                     await self._one(d, bodies[d.activity_uri], hooks[d.sender], cycle)
+                except Exception as exc:  # one bad row must not end the cycle of the others
+                    log.exception("delivery %s to %s failed", d.id, d.inbox)
+                    self._retry_later(d, cycle, f"internal error: {type(exc).__name__}")
                 finally:
                     busy[d.host] -= 1
                     held = waiting.get(d.host)
@@ -178,6 +181,14 @@ class DeliveryWorker:
             results.append(dstore.Result(d.id, "failed", status, error, now, now))
             if outcome.action == "gone":
                 cycle.gone.append(d)
+
+    def _retry_later(self, d: dstore.Delivery, cycle: _Cycle, error: str) -> None:
+        now = self.rt.clock.now()
+        outcome = decide(self.policy, status=0, attempt=d.attempts + 1, age=now - d.created_at)
+        if outcome.action == "retry":
+            cycle.results.append(dstore.Result(d.id, "pending", 0, error, now + outcome.delay, now))
+        else:
+            cycle.results.append(dstore.Result(d.id, "failed", 0, error, now, now))
 
     async def _flush_while(self, cycle: _Cycle, done: asyncio.Event) -> None:
         """Write outcomes every FLUSH_EVERY seconds until `done`, then once more."""

@@ -54,7 +54,9 @@ async def publish(
 
     The recipients are resolved first (that may fetch remote actors); then the object, the
     activity and every delivery row are written in ONE transaction, so a crash leaves
-    either nothing or an activity with all its deliveries queued.
+    either nothing or an activity with all its deliveries queued. Local recipients get it
+    after the commit (their inbox queue commits on its own task: inside our transaction it
+    would wait for the write lock we hold).
     """
     now = rt.clock.now()
     actor_uri = rt.urls.actor(actor.slug)
@@ -80,6 +82,7 @@ async def publish(
             published=now,
         )
         await _queue(rt, actor, doc, targets, now, expires_at)
+    await _hand_to_local(rt, actor, doc, targets, now)
     _wake(rt, targets)
     return doc
 
@@ -94,8 +97,10 @@ async def deliver(
 ) -> int:
     """Queue deliveries of an already-stored activity (also used to re-send)."""
     targets = await fanout.plan(rt, rt.urls.actor(actor.slug), doc, extra_recipients)
+    now = rt.clock.now()
     async with rt.store.transaction():
-        n = await _queue(rt, actor, doc, targets, rt.clock.now(), expires_at)
+        n = await _queue(rt, actor, doc, targets, now, expires_at)
+    await _hand_to_local(rt, actor, doc, targets, now)
     _wake(rt, targets)
     return n
 
@@ -108,8 +113,7 @@ async def _queue(
     now: float,
     expires_at: float | None,
 ) -> int:
-    """One delivery row per remote inbox; local recipients get it in their inbox queue."""
-    actor_uri = rt.urls.actor(actor.slug)
+    """One delivery row per remote inbox (call inside the publishing transaction)."""
     rows = [
         (
             doc["id"],
@@ -125,21 +129,29 @@ async def _queue(
     ]
     if rows:
         await rt.store.executemany(delivery_store.insert_rows_sql(), rows)
-    if targets.local:
-        body = orjson.dumps(strip_private(doc))
-        for slug in targets.local:
-            if slug == actor.slug:
-                continue
-            await inbox_queue.enqueue(
-                rt.store,
-                activity_uri=doc["id"] + "#to-" + slug,
-                signer=actor_uri,
-                actor_uri=actor_uri,
-                recipient=slug,
-                body=body,
-                now=now,
-            )
     return len(rows)
+
+
+async def _hand_to_local(
+    rt: Runtime, actor: LocalActor, doc: dict[str, Any], targets: fanout.Plan, now: float
+) -> None:
+    """Local recipients get the activity through their inbox queue, as if it was POSTed."""
+    if not targets.local:
+        return
+    actor_uri = rt.urls.actor(actor.slug)
+    body = orjson.dumps(strip_private(doc))
+    for slug in targets.local:
+        if slug == actor.slug:
+            continue
+        await inbox_queue.enqueue(
+            rt.store,
+            activity_uri=doc["id"] + "#to-" + slug,
+            signer=actor_uri,
+            actor_uri=actor_uri,
+            recipient=slug,
+            body=body,
+            now=now,
+        )
 
 
 def _wake(rt: Runtime, targets: fanout.Plan) -> None:

@@ -2,7 +2,8 @@
 
 Exponential backoff with jitter, spanning at least three days by default (Mastodon: 16
 retries over ~50 h; we keep trying for `retry_horizon`, 4 days), honouring Retry-After on
-429/503. Permanent: 4xx other than 401/408/429 (401 may be a key-fetch race).
+429/503. Permanent: 4xx other than 401 (may be a key-fetch race), 408, 425 (Too Early:
+retry later, RFC 8470) and 429.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-RETRYABLE_4XX = frozenset({401, 408, 429})
+RETRYABLE_4XX = frozenset({401, 408, 425, 429})
 
 
 @dataclass(frozen=True)

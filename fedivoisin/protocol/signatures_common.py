@@ -11,6 +11,7 @@ import base64
 import binascii
 import calendar
 import email.utils
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -164,6 +165,12 @@ def request_target(parts: SplitResult) -> str:
 
 
 def imf_fixdate(now: float) -> str:
+    """HTTP date of `now`; cached per second because fan-out signs thousands a second."""
+    return _imf_fixdate_second(int(now))
+
+
+@functools.lru_cache(maxsize=4)
+def _imf_fixdate_second(now: int) -> str:
     """The HTTP `Date` format, e.g. 'Tue, 20 Apr 2021 02:07:55 GMT'."""
     return email.utils.formatdate(now, usegmt=True)
 

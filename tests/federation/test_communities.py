@@ -219,16 +219,18 @@ async def test_remote_member_post_is_announced_to_followers_on_a_third_instance(
     assert "perceuse" in stored.document["content"]
 
 
-async def test_non_members_cannot_post_and_moderator_removal_is_federated(
+async def test_non_members_cannot_post_and_moderator_removal_reaches_every_instance(
     instance_factory: Any,
 ) -> None:
     a = await instance_factory()
     b = await instance_factory()
+    c3 = await instance_factory()
     await a.community("les-lilas", join_policy="approval")
     await a.person("animatrice")
     await a.person("voisin")
     await b.person("lecteur")
     await b.person("intrus")
+    await c3.person("lointaine")
     lil = await a.local("les-lilas")
     await cm.add_member(a.rt, lil, "animatrice", role="moderator")
     await cm.add_member(a.rt, lil, "voisin")
@@ -236,6 +238,8 @@ async def test_non_members_cannot_post_and_moderator_removal_is_federated(
     lecteur, intrus = await b.token("lecteur"), await b.token("intrus")
     await follow(b, "lecteur", lecteur, a.actor("les-lilas"))
     await follow(b, "intrus", intrus, a.actor("les-lilas"))
+    lointaine = await c3.token("lointaine")
+    await follow(c3, "lointaine", lointaine, a.actor("les-lilas"))
 
     r = await b.c2s(
         "intrus", intrus, {"type": "Note", "content": "spam", "to": [PUBLIC, a.actor("les-lilas")]}
@@ -252,6 +256,11 @@ async def test_non_members_cannot_post_and_moderator_removal_is_federated(
         return bool(announces_of(await b.inbox("lecteur", lecteur), post))
 
     await wait_for(lecteur_has_post, timeout=10)
+
+    async def lointaine_has_post() -> bool:
+        return bool(announces_of(await c3.inbox("lointaine", lointaine), post))
+
+    await wait_for(lointaine_has_post, timeout=10)
     assert not announces_of(await b.inbox("lecteur", lecteur), spam)  # non-member refused
 
     # A moderator removes the post through the C2S API; the removal reaches instance B.
@@ -260,11 +269,24 @@ async def test_non_members_cannot_post_and_moderator_removal_is_federated(
     )
     assert r.status_code == 201, r.text
 
-    async def deleted_on_b() -> bool:
-        stored = await activity_store.get_object(b.rt.store, post)
-        return stored is not None and stored.deleted is not None
+    async def deleted_everywhere() -> bool:
+        for inst in (b, c3):
+            stored = await activity_store.get_object(inst.rt.store, post)
+            if stored is None or stored.deleted is None:
+                return False
+        return True
 
-    await wait_for(deleted_on_b, timeout=10)
+    await wait_for(deleted_everywhere, timeout=10)
+
+    # ...and the boost is undone for Mastodon-style receivers.
+    async def undo_received() -> bool:
+        row = await c3.rt.store.fetchone(
+            "SELECT 1 FROM activities WHERE type = 'Undo' AND actor_uri = ?",
+            (a.actor("les-lilas"),),
+        )
+        return row is not None
+
+    await wait_for(undo_received, timeout=10)
     # A plain member cannot moderate.
     r = await a.c2s(
         "voisin", voisin, {"type": "Remove", "object": post, "target": a.actor("les-lilas")}

@@ -39,7 +39,10 @@ def activity_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     h = {"Vary": "Accept, Signature, Authorization"}
-    if private:
+    rt = getattr(request.app.state, "runtime", None)
+    # Under authorized fetch every answer depends on the requester's signature: never
+    # shared-cacheable (SECURITY.md rule 13).
+    if private or (rt is not None and rt.settings.authorized_fetch):
         h["Cache-Control"] = "private, no-store"
     else:
         h["Cache-Control"] = "public, max-age=60"

@@ -206,11 +206,6 @@ async def test_ghsa_ccpr_m53r_mfwr_blocked_domain_cannot_read_collections(
     assert remote2.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fedivoisin/web/routes/actors.py (outside this change) still answers "
-    "`Cache-Control: public` for actor documents and outbox pages under authorized fetch",
-)
 async def test_mastodon_13585_actor_and_outbox_private_under_authorized_fetch(
     instance_factory: Callable[..., Any], remote: FakeRemote
 ) -> None:

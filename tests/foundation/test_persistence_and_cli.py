@@ -155,3 +155,17 @@ async def test_authorized_fetch_requires_signed_gets_but_keeps_instance_key_publ
         r = await inst.get_json(inst.actor("instance"))
         assert r.status_code == 200 and r.json()["type"] == "Application"
         assert r.headers["content-type"].startswith(AS2)
+
+
+def test_heavy_modules_are_not_imported_by_the_server_at_start() -> None:
+    """Idle memory goal (≤ 64 MB): pyld, jsonschema and icalendar load only when used."""
+    code = (
+        "import sys\n"
+        "from fedivoisin.web.app import create_app\n"
+        "from fedivoisin.cli import build_parser\n"
+        "build_parser()\n"
+        "print(','.join(m for m in ('pyld', 'jsonschema', 'icalendar') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

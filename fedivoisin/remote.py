@@ -151,10 +151,15 @@ async def get_actor(
 
 
 async def get_key(rt: Runtime, key_id: str, *, refresh: bool = False) -> KnownKey:
-    """The public key named by a signature's keyId, and the actor who owns it."""
+    """The public key named by a signature's keyId, and the actor who owns it.
+
+    Cached in memory and in the database for `key_cache_ttl`; past it the owner's document
+    is re-read from its origin (a deleted or moved actor is noticed) but the key itself is
+    only replaced when a verification failure asks for `refresh` (SECURITY.md rule 7)."""
+    ttl = rt.settings.key_cache_ttl
     if not refresh:
         known = _key_cache(rt).get(key_id)
-        if known is not None:
+        if known is not None and rt.clock.now() - known.fetched_at < ttl:
             return known
     local_slug = rt.urls.slug_of(key_id)
     if local_slug is not None:
@@ -171,9 +176,20 @@ async def get_key(rt: Runtime, key_id: str, *, refresh: bool = False) -> KnownKe
     if not refresh:
         row = await remote_store.by_key(rt.store, key_id)
         if row is not None and row.public_key_pem:
-            return _remember(
-                rt, KnownKey(key_id, row.uri, _load_public(row.public_key_pem), row.fetched_at)
-            )
+            checked_at = row.fetched_at
+            if rt.clock.now() - row.fetched_at >= ttl:
+                # Revalidate the owner (keeps the key); if its origin is unreachable the
+                # known key stays usable rather than failing every delivery from it.
+                try:
+                    row = await get_actor(rt, row.uri, refetch=True)
+                    if _vouches(row, key_id):
+                        checked_at = row.fetched_at
+                except RemoteError as exc:
+                    log.info("could not revalidate %s: %s", row.uri, exc)
+            if row.public_key_pem and row.key_id == key_id:
+                return _remember(
+                    rt, KnownKey(key_id, row.uri, _load_public(row.public_key_pem), checked_at)
+                )
     url = key_id.split("#", 1)[0]
     doc = await fetch(rt, url)
     if set(as_list(doc.get("type"))) & ACTOR_TYPES:
@@ -200,6 +216,14 @@ async def get_key(rt: Runtime, key_id: str, *, refresh: bool = False) -> KnownKe
             (key_id, material, info.uri),
         )
     return _remember(rt, KnownKey(key_id, info.uri, _load_public(material), rt.clock.now()))
+
+
+def _vouches(actor: RemoteActor, key_id: str) -> bool:
+    """Does the actor's latest document still publish this exact key?"""
+    try:
+        return actor_from_json(actor.document).keys.get(key_id) == actor.public_key_pem
+    except ActorDocumentError:
+        return False
 
 
 def forget_actor(rt: Runtime, uri: str) -> None:

@@ -316,13 +316,16 @@ async def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"nothing listens on {port}")
 
 
-def start_real(port: int, data_dir: Path, profile: Path | None) -> subprocess.Popen[bytes]:
+def start_real(
+    port: int, data_dir: Path, profile: Path | None, *, accept_only: bool = False
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIVOISIN_")}
     env.update(FEDIVOISIN_ALLOW_PRIVATE_NETWORKS="1", FEDIVOISIN_LOG_LEVEL="warning")
     cmd = [sys.executable]
     if profile is not None:
         cmd += ["-m", "cProfile", "-o", str(profile)]
-        cmd += ["-m", "fedivoisin"]
+    if accept_only:  # diagnostic: the inbox worker paused (bench/serve_accept_only.py)
+        cmd += [str(ROOT / "bench" / "serve_accept_only.py")]
     else:
         cmd += ["-m", "fedivoisin"]
     cmd += ["serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
@@ -437,7 +440,10 @@ async def measure(
 ) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/inbox"
     data_dir = work / f"{kind}-{round_}"
-    proc = start_real(port, data_dir, profile) if kind == "real" else start_limit(port, work)
+    if kind == "limit":
+        proc = start_limit(port, work)
+    else:
+        proc = start_real(port, data_dir, profile, accept_only=kind == "accept-only")
     try:
         await wait_listening(port, proc)
         warmed = await run_loadgen(warm, url, 16)
@@ -455,10 +461,11 @@ async def measure(
             spy.send_signal(signal.SIGINT)
             spy.wait(30)
             result["stacks"] = str(work / f"{kind}-{round_}.stacks")
-        if kind == "real":
+        if kind in ("real", "accept-only"):
             db = data_dir / "fedivoisin.sqlite3"
             result["pending_after_batch"] = pending(db)
-            result["drain_after_batch_s"] = round(await drain(db, 300), 2)
+            if kind == "real":
+                result["drain_after_batch_s"] = round(await drain(db, 300), 2)
         return result
     finally:
         stop(proc, interrupt=profile is not None)
@@ -509,14 +516,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         for r in range(args.rounds):
             real = await measure("real", port, work, warm, timed, args.concurrency, r)
             limit = await measure("limit", port, work, warm, timed, args.concurrency, r)
-            rounds.append({"real": real, "limit": limit})
+            accept = await measure("accept-only", port, work, warm, timed, args.concurrency, r)
+            rounds.append({"real": real, "limit": limit, "accept_only": accept})
             if args.verbose:
                 print(orjson.dumps(rounds[-1]).decode(), flush=True)
             print(
                 f"round {r + 1}: real {real['accepted_per_s']:.0f} req/s "
                 f"(p50 {real['p50_ms']} ms, p99 {real['p99_ms']} ms), limit "
                 f"{limit['accepted_per_s']:.0f} req/s (p50 {limit['p50_ms']} ms, p99 "
-                f"{limit['p99_ms']} ms), ratio {real['accepted_per_s'] / limit['accepted_per_s']:.2f}",
+                f"{limit['p99_ms']} ms), ratio {real['accepted_per_s'] / limit['accepted_per_s']:.2f}; "
+                f"accept path alone {accept['accepted_per_s']:.0f} req/s "
+                f"({accept['accepted_per_s'] / limit['accepted_per_s']:.2f})",
                 flush=True,
             )
         if args.profile:
@@ -536,8 +546,26 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     def med(kind: str, field: str) -> float:
         return round(statistics.median(r[kind][field] for r in rounds), 2)
 
-    real_rps, limit_rps = med("real", "accepted_per_s"), med("limit", "accepted_per_s")
-    ratio = round(real_rps / limit_rps, 3)
+    def cpu_us(round_: dict[str, Any], kind: str) -> float:
+        """Server CPU time per request during the batch (both of its threads)."""
+        return 1e6 * round_[kind]["server_cpu_s"] / round_[kind]["requests"]
+
+    def ratios(kind: str) -> dict[str, float]:
+        """Median over rounds of each round's own ratio (real and limit ran back to back,
+        so a slower minute of the machine affects both sides of one ratio alike)."""
+        wall = [r[kind]["accepted_per_s"] / r["limit"]["accepted_per_s"] for r in rounds]
+        cpu = [cpu_us(r, "limit") / cpu_us(r, kind) for r in rounds]
+        return {
+            "ratio_to_limit": round(statistics.median(wall), 3),
+            "ratio_per_rounds": [round(x, 3) for x in wall],
+            "cpu_ratio_to_limit": round(statistics.median(cpu), 3),
+            "server_cpu_us_per_request": round(
+                statistics.median(cpu_us(r, kind) for r in rounds), 1
+            ),
+        }
+
+    real_ratios = ratios("real")
+    ratio = real_ratios["ratio_to_limit"]
     return {
         "benchmark": "inbox",
         "machine": {
@@ -555,15 +583,27 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "loadgen_cpu": LOADGEN_CPU,
         },
         "real": {
-            "accepted_per_s": real_rps,
+            "accepted_per_s": med("real", "accepted_per_s"),
             "p50_ms": med("real", "p50_ms"),
             "p99_ms": med("real", "p99_ms"),
             "drain_after_batch_s": med("real", "drain_after_batch_s"),
+            "pending_after_batch": med("real", "pending_after_batch"),
+            **real_ratios,
+        },
+        "accept_only": {
+            "note": "diagnostic: same server with its inbox worker paused",
+            "accepted_per_s": med("accept_only", "accepted_per_s"),
+            "p50_ms": med("accept_only", "p50_ms"),
+            "p99_ms": med("accept_only", "p99_ms"),
+            **ratios("accept_only"),
         },
         "limit": {
-            "accepted_per_s": limit_rps,
+            "accepted_per_s": med("limit", "accepted_per_s"),
             "p50_ms": med("limit", "p50_ms"),
             "p99_ms": med("limit", "p99_ms"),
+            "server_cpu_us_per_request": round(
+                statistics.median(cpu_us(r, "limit") for r in rounds), 1
+            ),
         },
         "ratio": ratio,
         "goal": GOAL,
@@ -590,7 +630,7 @@ if __name__ == "__main__":
     parser.add_argument("--senders", type=int, default=256)
     parser.add_argument("--requests", type=int, default=12_000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile the real server")
     parser.add_argument("--verbose", action="store_true", help="print every round's figures")
     parser.add_argument("--py-spy", metavar="BIN", help="sample both servers with py-spy")
@@ -603,7 +643,10 @@ if __name__ == "__main__":
         f"(p50 {result['real']['p50_ms']} ms, p99 {result['real']['p99_ms']} ms); "
         f"limit {result['limit']['accepted_per_s']:.0f} req/s "
         f"(p50 {result['limit']['p50_ms']} ms, p99 {result['limit']['p99_ms']} ms); "
-        f"ratio {result['ratio']:.2f} (goal {GOAL:.2f}: {'met' if result['goal_met'] else 'NOT met'})"
+        f"ratio {result['ratio']:.2f} (goal {GOAL:.2f}: {'met' if result['goal_met'] else 'NOT met'}; "
+        f"per CPU-second {result['real']['cpu_ratio_to_limit']:.2f}); "
+        f"accept path alone {result['accept_only']['accepted_per_s']:.0f} req/s "
+        f"(ratio {result['accept_only']['ratio_to_limit']:.2f})"
     )
     if not parsed.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

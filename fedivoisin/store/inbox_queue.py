@@ -69,8 +69,8 @@ class _GroupCommit:
     Why (bench/inbox_bench.py, docs/performance.md "Inbox"): one aiosqlite statement costs
     two thread hops under the store's write lock, and at inbox load those hops, not SQLite,
     bounded the accept rate. A batch costs four hops (BEGIN, a SELECT of the ids already
-    there, one executemany, COMMIT) whatever its size. No batching delay is added: a lone
-    request is committed at once.
+    there, one executemany, COMMIT) whatever its size; a batch of one is a single autocommit
+    INSERT, as before. No batching delay is added: a lone request is committed at once.
 
     Safety: a caller's future resolves only after the COMMIT containing its row. If the
     batch fails, every caller in it gets the exception (so a peer is never told 202 for a
@@ -124,6 +124,8 @@ def _group_commit(store: Store) -> _GroupCommit:
 
 async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bool]:
     """INSERT OR IGNORE the rows in one transaction; which of them were new."""
+    if len(rows) == 1:  # alone (no load): one autocommit statement is the cheapest
+        return [await store.execute(_INSERT, rows[0]) > 0]
     first: dict[object, int] = {}
     for i, row in enumerate(rows):
         first.setdefault(row[0], i)

@@ -317,3 +317,54 @@ async def test_gts_3198_key_must_share_the_actors_origin_and_point_back(
 
     assert_problem(resp, 401)
     assert_nothing_stored(target)
+
+
+@pytest.mark.parametrize("order", ["forged-first", "forged-last"])
+async def test_cve_2023_49079_duplicate_digest_headers_cannot_swap_the_body(
+    target: Instance,
+    remote: FakeRemote,
+    make_known: Callable[[FakeActor], Any],
+    order: str,
+) -> None:
+    """Rule 3: a body swap hidden in a second Digest header (one value matching the signed
+    string, the other the forged body) must not pass: every copy of a covered header is
+    part of what is checked, never one copy for the signature and another for the body."""
+    lilas, bob = await _setup(target, remote, make_known)
+    genuine = orjson.dumps(_create(bob, lilas))
+    signed = bob.sign("POST", target.base_url + "/inbox", genuine)
+    forged = orjson.dumps(_create(bob, lilas))
+    digests = [("Digest", cavage.digest_of(forged)), ("Digest", signed["Digest"])]
+    if order == "forged-last":
+        digests.reverse()
+    headers = [(k, v) for k, v in signed.items() if k != "Digest"] + digests
+    headers.append(("Content-Type", cavage.AS2))
+
+    async with target.http() as client:
+        resp = await client.post("/inbox", content=forged, headers=headers)
+
+    assert_problem(resp, 401, 400)
+    assert_nothing_stored(target)
+
+
+async def test_cve_2023_49079_duplicate_signature_headers_refused(
+    target: Instance, remote: FakeRemote, make_known: Callable[[FakeActor], Any]
+) -> None:
+    """Two Signature headers (Eve's valid one and Bob's) never let one be checked and the
+    other attributed."""
+    lilas, bob = await _setup(target, remote, make_known)
+    eve = remote.add_actor("eve")
+    await make_known(eve)
+    body = orjson.dumps(_create(bob, lilas))
+    url = target.base_url + "/inbox"
+    by_bob, by_eve = bob.sign("POST", url, body), eve.sign("POST", url, body)
+    headers = [(k, v) for k, v in by_bob.items()] + [("Signature", by_eve["Signature"])]
+    headers.append(("Content-Type", cavage.AS2))
+
+    async with target.http() as client:
+        resp = await client.post("/inbox", content=body, headers=headers)
+
+    if resp.status_code == 202:  # only acceptable if it was judged as Bob's own request
+        rows = query(target, "SELECT signer FROM received")
+        assert [r[0] for r in rows] == [bob.uri]
+    else:
+        assert_problem(resp, 401, 400)

@@ -52,6 +52,14 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_every_inbox(
         return {inbox for r in rs for (aid, inbox) in r.unique() if aid == activity_id}
 
     await a.start()
+    # Receivers know the sender's key before the kill (as real peers that follow it do);
+    # otherwise one whose first POST lands just before the SIGKILL cannot fetch the key.
+    from fedivoisin.protocol import keys as keylib
+
+    actor_doc = (await a.get_json(followee)).json()
+    public = keylib.load_public_key_pem(actor_doc["publicKey"]["publicKeyPem"])
+    for r in rs:
+        r._keys[actor_doc["publicKey"]["id"]] = public
     try:
         async with a.http() as c:
             r = await c.post(

@@ -12,14 +12,17 @@ from starlette.requests import Request
 
 from ..errors import RemoteError, SignatureRejected
 from ..protocol import signatures as sig
+from ..protocol.signatures_common import LowerHeaders
 from ..remote import get_key
 from ..runtime import Runtime
 
 
 def request_url(rt: Runtime, request: Request) -> str:
     """The URL the peer signed: our public origin (we may be behind a proxy) + path + query."""
-    query = request.url.query
-    return rt.settings.origin + request.url.path + ("?" + query if query else "")
+    scope = request.scope
+    query = scope.get("query_string", b"").decode("latin-1")
+    path = scope.get("raw_path") or scope["path"].encode()
+    return rt.settings.origin + path.decode("latin-1") + ("?" + query if query else "")
 
 
 def folded_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -30,13 +33,15 @@ def folded_headers(headers: Mapping[str, str]) -> dict[str, str]:
     step and not the other), and a dict is cheaper to consult than starlette's header
     list: ~15 µs per inbox POST (docs/performance.md, "Inbox").
     """
+    if isinstance(headers, LowerHeaders):
+        return headers
     raw = getattr(headers, "raw", None)
     pairs = (
         ((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw)
         if raw is not None
         else ((k.lower(), v) for k, v in headers.items())
     )
-    out: dict[str, str] = {}
+    out = LowerHeaders()
     for name, value in pairs:
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out

@@ -235,6 +235,20 @@ def _expanded_iris(node: Any) -> Iterator[str]:
                 stack.append(value)
 
 
+# A JSON escape of "@" or of an ASCII letter (\u0040, \u0067…) could spell a keyword that
+# a byte search would miss; other escapes (\u003c in Mastodon's HTML) cannot.
+_LETTER_ESCAPE = re.compile(rb"\\u00(?:4[0-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA])")
+_KEYWORD_BYTES = (b"@graph", b"@included", b"@reverse")
+
+
+def may_hold_unsafe_jsonld(body: bytes) -> bool:
+    """Cheap pre-check on the raw body (C-speed scans): False means `reject_unsafe_jsonld`
+    cannot raise, so the per-key walk is skipped on the hot path of the inbox."""
+    if any(k in body for k in _KEYWORD_BYTES):
+        return True
+    return b"\\u00" in body and _LETTER_ESCAPE.search(body) is not None
+
+
 def reject_unsafe_jsonld(doc: Any) -> None:
     """Raise InvalidActivity if ``@graph``/``@included``/``@reverse`` appear anywhere.
 

@@ -103,8 +103,14 @@ def safe_name(name: str) -> str:
     return "(unprintable name)"
 
 
+class LowerHeaders(dict[str, str]):
+    """A header map whose names are already lower case (built once per request)."""
+
+
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Header names folded to lower case, so every later lookup is case-insensitive."""
+    if isinstance(headers, LowerHeaders):
+        return headers
     return {name.lower(): value for name, value in headers.items()}
 
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from .. import admin
@@ -17,6 +18,7 @@ from ..inbox.worker import InboxWorker
 from ..outbox.delivery import DeliveryWorker
 from ..runtime import Runtime
 from ..store.db import Store
+from .fast_inbox import InboxFastPath
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
 from .routes import actors, inbox, objects, outbox, wellknown
@@ -29,6 +31,9 @@ log = logging.getLogger("fedivoisin")
 
 def routes() -> list[Route]:
     return [
+        # Inboxes first: they take most of the traffic, and routes are matched in order.
+        Route("/inbox", inbox.shared_inbox, methods=["POST"]),
+        Route("/actors/{slug}/inbox", inbox.actor_inbox, methods=["GET", "POST"]),
         Route("/", actors.index),
         Route("/.well-known/webfinger", wellknown.webfinger),
         Route("/.well-known/host-meta", wellknown.host_meta),
@@ -37,8 +42,6 @@ def routes() -> list[Route]:
         Route("/actors/{slug}", actors.actor),
         Route("/@{slug}", actors.actor),
         Route("/actors/{slug}/outbox", outbox.outbox, methods=["GET", "POST"]),
-        Route("/actors/{slug}/inbox", inbox.actor_inbox, methods=["GET", "POST"]),
-        Route("/inbox", inbox.shared_inbox, methods=["POST"]),
         Route("/objects/{uid}", objects.get_object),
         Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
@@ -86,4 +89,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await rt.http_client.close()
             await store.close()
 
-    return Starlette(routes=routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    return Starlette(
+        routes=routes(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+        middleware=[Middleware(InboxFastPath)],
+    )

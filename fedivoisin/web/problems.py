@@ -17,6 +17,18 @@ log = logging.getLogger("fedivoisin.web")
 PROBLEM_TYPE = "application/problem+json"
 
 
+def problem_body(status: int, title: str, detail: str, field: str | None = None) -> bytes:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if field:
+        body["field"] = field
+    return orjson.dumps(body)
+
+
 def problem_response(
     status: int,
     title: str,

@@ -169,3 +169,19 @@ def test_heavy_modules_are_not_imported_by_the_server_at_start() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+async def test_owner_reads_own_outbox_with_a_token_under_authorized_fetch(tmp_path: Path) -> None:
+    from tests.rig import Instance
+
+    async with Instance(tmp_path / "af2", authorized_fetch=True) as inst:
+        await inst.person("alice")
+        token = await inst.token("alice")
+        async with inst.http() as c:
+            r = await c.get(
+                "/actors/alice/outbox?page=1",
+                headers={"Accept": AS2, "Authorization": f"Bearer {token}"},
+            )
+            assert r.status_code == 200
+            r = await c.get("/actors/alice/outbox?page=1", headers={"Accept": AS2})
+            assert r.status_code == 401

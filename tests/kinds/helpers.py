@@ -80,3 +80,18 @@ async def neighbourhood(instance_factory: Any, **a_settings: Any) -> Neighbourho
     alice, bob = await a.token("alice"), await b.token("bob")
     await follow(b, "bob", bob, lilas)
     return Neighbourhood(a, b, lilas, alice, bob)
+
+
+PLACE = {
+    "type": "Place",
+    "name": "Cour intérieure",
+    "latitude": 45.7578,
+    "longitude": 4.832,
+    "address": {
+        "type": "PostalAddress",
+        "streetAddress": "12 rue des Lilas",
+        "postalCode": "69003",
+        "addressLocality": "Lyon",
+        "addressCountry": "FR",
+    },
+}

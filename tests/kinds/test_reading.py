@@ -13,24 +13,10 @@ import icalendar
 from fedivoisin.clock import iso
 from fedivoisin.outbox import community as cm
 
-from .helpers import PUBLIC, get, post
+from .helpers import PLACE, PUBLIC, get, post
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 COLLECTIONS = ("events", "offers", "alerts", "news", "polls")
-
-PLACE = {
-    "type": "Place",
-    "name": "Cour intérieure",
-    "latitude": 45.7578,
-    "longitude": 4.832,
-    "address": {
-        "type": "PostalAddress",
-        "streetAddress": "12 rue des Lilas",
-        "postalCode": "69003",
-        "addressLocality": "Lyon",
-        "addressCountry": "FR",
-    },
-}
 
 
 async def community(instance: Any) -> tuple[str, str, str]:

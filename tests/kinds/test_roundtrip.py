@@ -14,23 +14,9 @@ from fedivoisin.store import activities as activity_store
 from tests.rig import wait_for
 from tests.rig.peer import RecordingPeer
 
-from .helpers import PUBLIC, get, neighbourhood, post, stored_doc
+from .helpers import PLACE, PUBLIC, get, neighbourhood, post, stored_doc
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-PLACE = {
-    "type": "Place",
-    "name": "Cour intérieure",
-    "latitude": 45.7578,
-    "longitude": 4.832,
-    "address": {
-        "type": "PostalAddress",
-        "streetAddress": "12 rue des Lilas",
-        "postalCode": "69003",
-        "addressLocality": "Lyon",
-        "addressCountry": "FR",
-    },
-}
 
 KINDS: dict[str, dict[str, Any]] = {
     "event": {

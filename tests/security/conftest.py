@@ -13,7 +13,6 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,30 +150,8 @@ def reuse_actor_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(admin, "_key_material", pooled)
 
 
-# The rig's Instance already runs on a quick-exit uvicorn (fedivoisin/web/embedded.py).
-QuickInstance = Instance
-
-
-@pytest.fixture
-async def instance_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    """Same contract as tests/conftest.py's factory, with QuickInstance."""
-    started: list[Instance] = []
-
-    async def make(**overrides: Any) -> Instance:
-        inst = QuickInstance(tmp_path / f"instance-{len(started) + 1}", **overrides)
-        await inst.start()
-        started.append(inst)
-        return inst
-
-    yield make
-    for inst in reversed(started):
-        await inst.stop()
-
-
-@pytest.fixture
-async def instance(instance_factory: Callable[..., Any]) -> Instance:
-    inst: Instance = await instance_factory()
-    return inst
+# instance_factory / instance come from tests/conftest.py (the rig's Instance runs on a
+# quick-exit uvicorn, fedivoisin/web/embedded.py).
 
 
 @pytest.fixture

@@ -61,22 +61,42 @@ def http(rt: Runtime) -> HttpClient:
     return rt.http_client
 
 
-async def _instance_sign(rt: Runtime) -> Any:
+async def _instance_signers(rt: Runtime) -> dict[str, Any]:
     """Our fetches are signed by the instance actor (GoToSocial and authorized-fetch peers)."""
     hooks = rt.caches.get("instance_signers")
     if hooks is None:
         actor = await actor_store.require_actor(rt.store, INSTANCE_SLUG)
         hooks = signers_for(rt.urls, actor, rt.clock.now)
         rt.caches["instance_signers"] = hooks
-    return hooks["cavage"]
+    return dict(hooks)
+
+
+def _get_schemes(rt: Runtime) -> dict[str, str]:
+    schemes: dict[str, str] = rt.caches.setdefault("get_schemes", {})
+    return schemes
 
 
 async def fetch(rt: Runtime, url: str) -> dict[str, Any]:
-    """Signed GET of an AS2 document; its id must share the final URL's origin."""
+    """Signed GET of an AS2 document; its id must share the final URL's origin.
+
+    Signed draft-cavage first; a 401/403 gets one retry signed with RFC 9421, and the
+    scheme that worked is remembered per host ("double knocking", as for deliveries)."""
     await rt.blocked_hosts()
-    if await rt.is_blocked(host_of(url)):
-        raise RemoteRefused(f"{host_of(url)} is blocked")
-    fetched = await http(rt).get_activity(url, sign=await _instance_sign(rt))
+    host = host_of(url)
+    if await rt.is_blocked(host):
+        raise RemoteRefused(f"{host} is blocked")
+    hooks = await _instance_signers(rt)
+    schemes = _get_schemes(rt)
+    first = schemes.get(host, "cavage")
+    second = "rfc9421" if first == "cavage" else "cavage"
+    try:
+        fetched = await http(rt).get_activity(url, sign=hooks[first])
+    except RemoteError as exc:
+        if exc.status not in (401, 403):
+            raise
+        fetched = await http(rt).get_activity(url, sign=hooks[second])
+        if len(schemes) < 10_000:
+            schemes[host] = second
     return fetched.document
 
 

@@ -233,6 +233,15 @@ async def undo(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str
         raise Forbidden("you can only undo your own activities", field="object")
     if original.type == "Follow" and original.object_uri:
         return await follows.unfollow(rt, actor, original.object_uri)
+    if (
+        original.type == "Join"
+        and original.object_uri
+        and not rt.urls.is_local(original.object_uri)
+    ):
+        # Undo(Join) of a remote event: our record of the RSVP goes with it, as on Leave.
+        from ..store import events as event_store
+
+        await event_store.remove(rt.store, original.object_uri, me)
     doc = {k: v for k, v in original.document.items() if k != "@context"}
     activity: dict[str, Any] = {"type": "Undo", "object": doc}
     for f in ("to", "cc"):

@@ -236,3 +236,17 @@ async def test_mobilizon_join_is_accepted_and_leave_or_undo_is_honoured(instance
         }
         await peer.deliver(instance.urls.shared_inbox, undo)
         await wait_for(left, timeout=10)
+
+
+async def test_undo_join_of_a_remote_event_clears_both_sides(instance_factory: Any) -> None:
+    n = await neighbourhood(instance_factory)
+    c = await instance_factory()
+    await c.person("eve")
+    eve = await c.token("eve")
+    created = await post(n.a, "alice", n.alice, {**event_body(joinMode="free"), **n.audience})
+    event = created["object"]["id"]
+    join = await post(c, "eve", eve, {"type": "Join", "object": event})
+    await wait_for(lambda: _eq(state_of(c, event, c.actor("eve")), "accepted"), timeout=10)
+    await post(c, "eve", eve, {"type": "Undo", "object": join["id"]})
+    assert await state_of(c, event, c.actor("eve")) is None  # our record goes at once
+    await wait_for(lambda: _eq(state_of(n.a, event, c.actor("eve")), None), timeout=10)

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from .store import members as member_store
 
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .store.actors import LocalActor
 
-async def member_add(args: argparse.Namespace) -> int:
+
+@asynccontextmanager
+async def community_runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, LocalActor]]:
+    """The CLI's runtime and the community named by `args.community` (one line each)."""
     from .cli_commands import runtime_of
     from .outbox import community as cm
 
     async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+        yield rt, await cm.require_community(rt, args.community)
+
+
+async def member_add(args: argparse.Namespace) -> int:
+    from .outbox import community as cm
+
+    async with community_runtime(args) as (rt, community):
         uri = await cm.add_member(
             rt, community, args.actor, role=args.role, may_alert=args.may_alert, title=args.title
         )
@@ -23,11 +36,8 @@ async def member_add(args: argparse.Namespace) -> int:
 
 
 async def member_list(args: argparse.Namespace) -> int:
-    from .cli_commands import runtime_of
-    from .outbox import community as cm
 
-    async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+    async with community_runtime(args) as (rt, community):
         cid = rt.urls.actor(community.slug)
         for state in ("accepted", "pending", "banned"):
             for m in await member_store.members(rt.store, cid, state=state):
@@ -38,44 +48,36 @@ async def member_list(args: argparse.Namespace) -> int:
 
 
 async def member_answer(args: argparse.Namespace) -> int:
-    from .cli_commands import runtime_of
     from .outbox import community as cm
 
-    async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+    async with community_runtime(args) as (rt, community):
         await cm.approve_member(rt, community, args.actor, accept=args.action == "approve")
         print(f"{args.action}d {args.actor}")
     return 0
 
 
 async def member_ban(args: argparse.Namespace) -> int:
-    from .cli_commands import runtime_of
     from .outbox import community as cm
 
-    async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+    async with community_runtime(args) as (rt, community):
         await cm.ban_member(rt, community, args.actor)
         print(f"banned {args.actor} from {args.community}")
     return 0
 
 
 async def moderate_remove(args: argparse.Namespace) -> int:
-    from .cli_commands import runtime_of
     from .outbox import community as cm
 
-    async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+    async with community_runtime(args) as (rt, community):
         await cm.remove_post(rt, community, args.object, by=rt.urls.actor(community.slug))
         print(f"removed {args.object} from {args.community}")
     return 0
 
 
 async def relay_add(args: argparse.Namespace) -> int:
-    from .cli_commands import runtime_of
     from .outbox import community as cm
 
-    async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+    async with community_runtime(args) as (rt, community):
         kinds = cm.parse_kinds(args.kinds)
         source = await cm.add_relay(rt, community, args.source, kinds)
         print(f"{args.community} follows {source} and relays {', '.join(kinds)}")
@@ -83,12 +85,9 @@ async def relay_add(args: argparse.Namespace) -> int:
 
 
 async def relay_list(args: argparse.Namespace) -> int:
-    from .cli_commands import runtime_of
-    from .outbox import community as cm
     from .store import relays
 
-    async with runtime_of(args) as rt:
-        community = await cm.require_community(rt, args.community)
+    async with community_runtime(args) as (rt, community):
         for source, kinds in await relays.of_community(rt.store, rt.urls.actor(community.slug)):
             print(f"{source}\t{','.join(kinds)}")
     return 0

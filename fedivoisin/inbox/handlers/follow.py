@@ -98,31 +98,30 @@ async def _find_follow(ctx: Ctx) -> tuple[str, str] | None:
     return None
 
 
-async def on_accept(ctx: Ctx) -> None:
-    for hook in ACCEPT_HOOKS:
+async def _answered_follow(ctx: Ctx, hooks: list[Any], verb: str) -> tuple[str, str] | None:
+    """(follower, followee) of the Follow this Accept/Reject answers; None when a hook
+    (events, communities) handled it. Only the followed actor may answer."""
+    for hook in hooks:
         if await hook(ctx):
-            return
+            return None
     pair = await _find_follow(ctx)
     if pair is None:
-        raise Ignored("Accept of an unknown request")
-    follower, followee = pair
-    if followee != ctx.actor:
-        raise Refused("only the followed actor can accept a follow")
-    if not await follow_store.set_state(ctx.rt.store, follower, followee, "accepted"):
+        raise Ignored(f"{verb} of an unknown request")
+    if pair[1] != ctx.actor:
+        raise Refused(f"only the followed actor can {verb.lower()} a follow")
+    return pair
+
+
+async def on_accept(ctx: Ctx) -> None:
+    pair = await _answered_follow(ctx, ACCEPT_HOOKS, "Accept")
+    if pair and not await follow_store.set_state(ctx.rt.store, *pair, "accepted"):
         raise Ignored("no pending follow to accept")
 
 
 async def on_reject(ctx: Ctx) -> None:
-    for hook in REJECT_HOOKS:
-        if await hook(ctx):
-            return
-    pair = await _find_follow(ctx)
-    if pair is None:
-        raise Ignored("Reject of an unknown request")
-    follower, followee = pair
-    if followee != ctx.actor:
-        raise Refused("only the followed actor can reject a follow")
-    await follow_store.remove(ctx.rt.store, follower, followee)
+    pair = await _answered_follow(ctx, REJECT_HOOKS, "Reject")
+    if pair:
+        await follow_store.remove(ctx.rt.store, *pair)
 
 
 async def on_undo(ctx: Ctx) -> None:

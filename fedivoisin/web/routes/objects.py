@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from ...errors import Gone, NotFound
 from ...outbox import polls
+from ...outbox.visibility import visible_to
 from ...protocol.addressing import may_see, strip_private
 from ...protocol.documents import AS2
 from ...runtime import Runtime
 from ...store import activities as activity_store
-from ...store import follows as follow_store
 from .. import auth
 from ..negotiation import activity_response
 from .common import runtime
@@ -29,26 +29,6 @@ async def viewer_of(request: Request) -> str | None:
     return await auth.fetch_guard(request)
 
 
-async def viewer_collections(rt: Runtime, viewer: str, addressed: list[str]) -> list[str]:
-    """Which of our addressed collections (followers/members) the viewer belongs to."""
-    found = []
-    for uri in addressed:
-        slug = rt.urls.slug_of(uri)
-        if slug is None:
-            continue
-        owner = rt.urls.actor(slug)
-        if uri == rt.urls.followers(slug):
-            f = await follow_store.get(rt.store, viewer, owner)
-            if f is not None and f.state == "accepted":
-                found.append(uri)
-        elif uri == rt.urls.members(slug):
-            from ...store import members as member_store
-
-            if await member_store.is_member(rt.store, owner, viewer):
-                found.append(uri)
-    return found
-
-
 async def can_see(request: Request, addressed: list[str], author: str) -> bool:
     rt = runtime(request)
     # Security fix (tests/security, rules 13/14): with authorized fetch on, public objects
@@ -57,14 +37,7 @@ async def can_see(request: Request, addressed: list[str], author: str) -> bool:
     if may_see(addressed=addressed, author=author, viewer=None) and not _guarded(rt):
         return True
     viewer = await viewer_of(request)
-    if may_see(addressed=addressed, author=author, viewer=None):
-        return True
-    if viewer is None:
-        return False
-    collections = await viewer_collections(rt, viewer, addressed)
-    return may_see(
-        addressed=addressed, author=author, viewer=viewer, viewer_collections=collections
-    )
+    return await visible_to(rt, addressed=addressed, author=author, viewer=viewer)
 
 
 async def get_object(request: Request) -> Response:

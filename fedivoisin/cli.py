@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)
+    from . import cli_webhooks
+
+    cli_webhooks.add_commands(sub, _common)
     return parser
 
 

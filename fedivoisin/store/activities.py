@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from . import versions
 from .db import Store
 
 
@@ -116,23 +117,25 @@ async def get_activity(store: Store, uri: str) -> StoredActivity | None:
 
 
 async def outbox_page(
-    store: Store, actor_uri: str, *, public_only: bool, page: int, size: int
-) -> list[StoredActivity]:
+    store: Store, actor_uri: str, *, public_only: bool, max_id: int | None, size: int
+) -> list[tuple[int, StoredActivity]]:
+    """Newest first, keyset-paged: the activities with an id below `max_id` (no OFFSET, so
+    a page costs the same at any depth and never repeats or skips an item as new ones
+    arrive)."""
     sql = "SELECT * FROM activities WHERE actor_uri = ? AND local = 1"
+    params: list[Any] = [actor_uri]
     if public_only:
         sql += " AND public = 1"
-    rows = await store.fetchall(
-        sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (actor_uri, size, (page - 1) * size)
-    )
-    return [_activity(r) for r in rows]
+    if max_id is not None:
+        sql += " AND id < ?"
+        params.append(max_id)
+    rows = await store.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, size))
+    return [(int(r["id"]), _activity(r)) for r in rows]
 
 
 async def outbox_count(store: Store, actor_uri: str, *, public_only: bool) -> int:
-    sql = "SELECT count(*) AS n FROM activities WHERE actor_uri = ? AND local = 1"
-    if public_only:
-        sql += " AND public = 1"
-    r = await store.fetchone(sql, (actor_uri,))
-    return int(r["n"]) if r else 0
+    """From the counters the triggers keep (migration 050), not count(*)."""
+    return await versions.counter(store, actor_uri, "outbox_public" if public_only else "outbox")
 
 
 async def count_local_objects(store: Store) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from . import versions
+from .activities import ACTIVITY_COLUMNS, decode_document, embed_object
 from .db import Store
 
 
@@ -22,15 +21,28 @@ async def page(
 ) -> list[tuple[int, dict[str, Any]]]:
     """Newest first, keyset-paged by the listing's id (below `max_id`)."""
     sql = (
-        "SELECT i.id, a.document FROM inbox_items i JOIN activities a ON a.uri = i.activity_uri"
-        " WHERE i.owner = ?"
+        f"SELECT i.id AS item_id, {ACTIVITY_COLUMNS} FROM inbox_items i"
+        " JOIN activities a ON a.uri = i.activity_uri WHERE i.owner = ?"
     )
     params: list[Any] = [owner]
     if max_id is not None:
         sql += " AND i.id < ?"
         params.append(max_id)
     rows = await store.fetchall(sql + " ORDER BY i.id DESC LIMIT ?", (*params, size))
-    return [(int(r["id"]), orjson.loads(r["document"])) for r in rows]
+    return [
+        (int(r["item_id"]), embed_object(decode_document(r["document"]), r["object_document"]))
+        for r in rows
+    ]
+
+
+async def documents(store: Store, owner: str) -> list[dict[str, Any]]:
+    """Everything the owner received, oldest first (account export)."""
+    rows = await store.fetchall(
+        f"SELECT {ACTIVITY_COLUMNS} FROM inbox_items i JOIN activities a"
+        " ON a.uri = i.activity_uri WHERE i.owner = ? ORDER BY i.id",
+        (owner,),
+    )
+    return [embed_object(decode_document(r["document"]), r["object_document"]) for r in rows]
 
 
 async def count(store: Store, owner: str) -> int:

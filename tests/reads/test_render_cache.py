@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from fedivoisin.outbox import community as cm
-from fedivoisin.web.render_cache import RenderCache
 from fedivoisin.store import inbox_queue as queue
+from fedivoisin.web.render_cache import RenderCache
 from tests.kinds.helpers import PUBLIC, get, post
 from tests.rig import Instance, wait_for
 

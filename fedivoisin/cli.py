@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     dl.set_defaults(handler=c.domain_list)
 
     c.add_federation_commands(sub, _common)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    ds = db.add_parser("stats", help="rows and bytes per table")
+    _common(ds)
+    ds.set_defaults(handler=c.db_stats)
     return parser
 
 

@@ -239,6 +239,15 @@ async def queue_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+async def db_stats(args: argparse.Namespace) -> int:
+    from .store import stats
+
+    async with opened(args) as (_, store):
+        found, method = await stats.table_stats(store)
+    print(stats.render(found, method))
+    return 0
+
+
 def add_federation_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("follow", help="make a local actor follow someone (handle or URL)")
     common(p)

@@ -72,8 +72,8 @@ async def outbox(request: Request) -> Response:
     rt = runtime(request)
     slug = request.path_params["slug"]
     shared = render_cache.shareable(request)
-    owner = None if shared else await auth.bearer_actor(request, optional=True)
-    public_only = owner is None or owner.slug != slug
+    owner = None if shared else await auth.authenticate(request, "read", optional=True)
+    public_only = owner is None or not owner.may_act_for(slug)
     cursor = page_cursor(request)
     media = as2_content_type(request)
 

@@ -44,7 +44,7 @@ async def list_inbox(request: Request, slug: str) -> Response:
     totalItems from the counter kept on write. Personal: never cached."""
     rt = runtime(request)
     await actor_store.require_actor(rt.store, slug)
-    await auth.require_owner(request, slug)
+    await auth.require_owner(request, slug, "read")
     coll = rt.urls.inbox(slug)
     cursor = page_cursor(request)
     total = await inbox_items.count(rt.store, slug)

@@ -21,7 +21,7 @@ from ..store.db import Store
 from .fast_inbox import InboxFastPath
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
-from .routes import actors, inbox, objects, outbox, wellknown
+from .routes import actors, inbox, objects, openapi_doc, outbox, wellknown
 from .routes import apps as app_routes
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
@@ -70,6 +70,8 @@ def routes() -> list[Route]:
         Route("/api/v1/webhooks", webhook_routes.collection, methods=["GET", "POST"]),
         Route("/api/v1/webhooks/{id}", webhook_routes.item, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/webhooks/{id}/test", webhook_routes.test_call, methods=["POST"]),
+        # OpenAPI 3.1, merged from fedivoisin/web/openapi/*.json (docs/bridge.md).
+        Route("/api/openapi.json", openapi_doc.openapi_json),
     ]
 
 

@@ -43,15 +43,21 @@ def app_json(app: app_store.App, secret: str | None = None) -> dict[str, Any]:
 def check_redirect_uri(uri: str) -> str:
     if uri == OOB:
         return uri
-    parts = urlsplit(uri)
+    bad = InvalidInput(
+        f"redirect URI {uri[:200]!r} must be absolute, without fragment", field="redirect_uris"
+    )
+    if len(uri) > 2000 or any(ord(c) < 0x21 or ord(c) == 0x7F for c in uri):
+        raise bad
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise bad from None
     if (
         not parts.scheme
         or parts.fragment
         or (parts.scheme in ("http", "https") and not parts.netloc)
     ):
-        raise InvalidInput(
-            f"redirect URI {uri!r} must be absolute, without fragment", field="redirect_uris"
-        )
+        raise bad
     return uri
 
 
@@ -75,7 +81,11 @@ def check_app_fields(
     if not uris or len(uris) > MAX_URIS:
         raise InvalidInput("redirect_uris is required (one to ten URIs)", field="redirect_uris")
     website = website.strip()
-    if website and urlsplit(website).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(website).scheme if website else "https"
+    except ValueError:
+        scheme = ""
+    if len(website) > 2000 or scheme not in ("http", "https"):
         raise InvalidInput("website must be an http(s) URL", field="website")
     return name, uris, website
 

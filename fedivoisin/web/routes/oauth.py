@@ -43,8 +43,11 @@ async def _values(request: Request) -> dict[str, list[str]]:
                 body = None
             if isinstance(body, dict):
                 for k, v in body.items():
-                    if isinstance(v, str | int):
-                        data.setdefault(k, []).append(str(v))
+                    for item in v if isinstance(v, list) else [v]:
+                        if isinstance(item, str) or (
+                            isinstance(item, int) and not isinstance(item, bool)
+                        ):
+                            data.setdefault(k, []).append(str(item))
         elif media in FORM_TYPES:
             form: FormData = await request.form()
             for k, v in form.multi_items():
@@ -75,6 +78,42 @@ async def _snapshot(request: Request, data: dict[str, list[str]]) -> Snapshot:
     return snap
 
 
+#: Parameters authlib reads. RFC 6749 (appendix A) allows only printable ASCII in them;
+#: authlib raises ValueError (not an OAuth error) on anything else, so we refuse first.
+ASCII_FIELDS = (
+    "response_type",
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code",
+    "code_challenge",
+    "code_challenge_method",
+    "code_verifier",
+    "grant_type",
+    "token",
+    "token_type_hint",
+)
+
+
+def _not_ascii(data: dict[str, list[str]]) -> str | None:
+    """The first OAuth parameter holding anything but printable ASCII, else None."""
+    for name in ASCII_FIELDS:
+        for value in data.get(name, ()):
+            if not all(0x20 <= ord(c) <= 0x7E for c in value):
+                return name
+    return None
+
+
+def _invalid_request(detail: str) -> Response:
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": detail},
+        status_code=400,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def _oauth_request(request: Request, data: dict[str, list[str]]) -> OAuthRequest:
     rt = runtime(request)
     return OAuthRequest(request.method, public_uri(rt, request.url.path), request.headers, data)
@@ -83,6 +122,8 @@ def _oauth_request(request: Request, data: dict[str, list[str]]) -> OAuthRequest
 async def token(request: Request) -> Response:
     rt = runtime(request)
     data = await _values(request)
+    if (bad := _not_ascii(data)) is not None:
+        return _invalid_request(f"{bad} must be printable ASCII")
     snap = await _snapshot(request, data)
     code = (data.get("code") or [None])[0]
     if code and snap.client is not None:
@@ -103,6 +144,8 @@ async def token(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     rt = runtime(request)
     data = await _values(request)
+    if (bad := _not_ascii(data)) is not None:
+        return _invalid_request(f"{bad} must be printable ASCII")
     snap = await _snapshot(request, data)
     value = (data.get("token") or [None])[0]
     if value:
@@ -214,6 +257,8 @@ def _oob_page(location: str) -> Response:
 async def authorize(request: Request) -> Response:
     rt = runtime(request)
     data = await _values(request)
+    if (bad := _not_ascii(data)) is not None:
+        return _error_page(OAuth2Error(error="invalid_request", description=f"{bad}: not ASCII"))
     snap = await _snapshot(request, data)
     server = Server(rt, snap)
     actor = await auth.session_actor(request)

@@ -71,7 +71,8 @@ async def _body(request: Request) -> dict[str, Any]:
 
 async def _owned(request: Request, principal: Principal) -> Webhook:
     raw = request.path_params["id"]
-    hook = await hook_store.get(runtime(request).store, int(raw)) if raw.isdigit() else None
+    valid = raw.isascii() and raw.isdigit() and len(raw) < 18
+    hook = await hook_store.get(runtime(request).store, int(raw)) if valid else None
     if hook is None or not _visible(principal, hook):
         raise NotFound("no such webhook")
     return hook

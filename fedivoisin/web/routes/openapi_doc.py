@@ -129,9 +129,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
                 continue
             auth = "bearer" if op.get("security") else "—"
             codes = ", ".join(c for c in op.get("responses", {}) if c != "default")
-            row = (
-                f"| `{method.upper()} {path}` | {op.get('summary', '')} | {auth} | {codes} |"
-            )
+            row = f"| `{method.upper()} {path}` | {op.get('summary', '')} | {auth} | {codes} |"
             by_tag.setdefault((op.get("tags") or ["other"])[0], []).append(row)
     out = [MD_BEGIN, ""]
     descriptions = {t["name"]: t.get("description", "") for t in doc.get("tags", [])}

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl.set_defaults(handler=c.domain_list)
 
     c.add_federation_commands(sub, _common)
+    from .cli_imports import add_import_commands
+
+    add_import_commands(sub, _common)
     return parser
 
 

@@ -16,6 +16,7 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..inbox.worker import InboxWorker
 from ..outbox.delivery import DeliveryWorker
+from ..outbox.import_worker import ImportWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
@@ -25,6 +26,7 @@ from .routes import actors, inbox, objects, outbox, wellknown
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
+from .routes import imports as import_routes
 
 log = logging.getLogger("fedivoisin")
 
@@ -56,6 +58,7 @@ def routes() -> list[Route]:
         Route("/actors/{slug}/events.ics", feed_routes.calendar),
         Route("/actors/{slug}/feed.atom", feed_routes.feed),
         Route("/objects/{uid}/participants", kinds_routes.participants),
+        *import_routes.ROUTES,
     ]
 
 
@@ -77,7 +80,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             asyncio.create_task(inbox_worker.run(stop)),
             asyncio.create_task(delivery_worker.run(stop)),
         ]
+        import_worker = ImportWorker(rt)
+        tasks.append(asyncio.create_task(import_worker.run(stop)))
         app.state.workers = (inbox_worker, delivery_worker)
+        app.state.import_worker = import_worker
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from fedivoisin.cli import main
@@ -68,6 +69,16 @@ async def cli_list(instance: Any, capsys: Any) -> str:
     assert await asyncio.to_thread(main, [*args, "--base-url", instance.base_url]) == 0
     out: str = capsys.readouterr().out
     return out
+
+
+OPENAPI = Path(__file__).parents[2] / "fedivoisin/web/openapi/imports.json"
+
+
+def matches_openapi(name: str, value: Any) -> None:
+    """The answer has the shape the OpenAPI fragment promises."""
+    fragment = json.loads(OPENAPI.read_text())
+    schema = {"$ref": f"#/components/schemas/{name}", "components": fragment["components"]}
+    jsonschema.Draft202012Validator(schema).validate(value)
 
 
 SOURCE_SLUG = "import-127-0-0-1-{port}"
@@ -234,10 +245,12 @@ async def test_the_api_checks_token_scope_and_community(instance: Any) -> None:
         assert r.status_code == 400 and r.json()["field"] == field, r.text
     created = (await api(instance, "POST", "/api/v1/imports", lilas, body)).json()
     assert created["every"] == 900.0
+    matches_openapi("Import", created)
     dup = await api(instance, "POST", "/api/v1/imports", lilas, body)
     assert dup.status_code == 409
     listed = await api(instance, "GET", "/api/v1/imports?community=lilas", lilas)
     assert [i["id"] for i in listed.json()] == [created["id"]]
+    matches_openapi("Problem", dup.json())
     assert (
         await api(instance, "GET", "/api/v1/imports?community=lilas", tilleuls)
     ).status_code == 403
@@ -274,3 +287,54 @@ async def test_the_scheduler_fetches_what_is_due(tmp_path: Path) -> None:
 async def _fetched(rt: Any, import_id: int) -> bool:
     row = await import_store.get(rt.store, import_id)
     return row is not None and row.last_status == "ok"
+
+
+async def test_a_cancelled_event_is_an_update_with_the_cancelled_status(instance: Any) -> None:
+    await instance.community("lilas")
+    token = await instance.token("lilas")
+    async with RecordingPeer() as peer:
+        await follow(peer, instance, "lilas")
+        url = peer.serve("/agenda.ics", calendar(*THREE_EVENTS), content_type=ICS_TYPE)
+        imp = await subscribe(instance, token, url, "events")
+        source = imp["source_actor"]
+        await run(instance, token, imp["id"])
+        await wait_for(lambda: _count(peer, source, "Create", 3))
+        cancelled = THREE_EVENTS[0].replace("END:VEVENT", "STATUS:CANCELLED\r\nEND:VEVENT")
+        peer.serve("/agenda.ics", calendar(cancelled, *THREE_EVENTS[1:]), content_type=ICS_TYPE)
+        status = (await run(instance, token, imp["id"]))["status"]
+        assert status["last_result"] == "0 new, 1 updated, 0 deleted, 0 skipped"
+        await wait_for(lambda: _count(peer, source, "Update", 1))
+        (update,) = objects_of(peer, source, "Update")
+        assert update["eventStatus"] == "EventCancelled" and update["status"] == "CANCELLED"
+        assert update["name"].startswith("ANNULÉ") and update["name"].endswith("Fête des voisins")
+        assert received(peer, source) == {"Create": 3, "Update": 1}
+        r = await instance.get_json(instance.base_url + "/actors/lilas/events?page=1")
+        assert "Fête des voisins" not in {e["name"] for e in r.json()["orderedItems"]}
+
+
+async def test_a_crash_between_mapping_and_create_publishes_once_under_the_same_id(
+    instance: Any,
+) -> None:
+    await instance.community("lilas")
+    token = await instance.token("lilas")
+    async with RecordingPeer() as peer:
+        url = peer.serve("/agenda.ics", calendar(*THREE_EVENTS[:1]), content_type=ICS_TYPE)
+        imp = await subscribe(instance, token, url, "events")
+        await run(instance, token, imp["id"])
+        rt = instance.rt
+        (item,) = (await import_store.items(rt.store, int(imp["id"]))).values()
+        # As if the process had stopped after recording a new item's id, before its Create.
+        planned = instance.rt.urls.object("planned-before-the-crash")
+        await import_store.map_item(rt.store, int(imp["id"]), "brocante@mairie", planned, None)
+        # ... and after publishing an item's Create but before recording its hash.
+        await rt.store.execute("UPDATE import_items SET hash = NULL WHERE uid = ?", (item.uid,))
+        peer.serve("/agenda.ics", calendar(*THREE_EVENTS[:2]), content_type=ICS_TYPE)
+        status = (await run(instance, token, imp["id"]))["status"]
+        assert status["last_result"] == "1 new, 1 updated, 0 deleted, 0 skipped"
+        items = await import_store.items(rt.store, int(imp["id"]))
+        assert items["brocante@mairie"].object_uri == planned
+        assert items[item.uid].object_uri == item.object_uri
+        r = await instance.get_json(instance.base_url + "/actors/lilas/events?page=1")
+        assert sorted(e["id"] for e in r.json()["orderedItems"]) == sorted(
+            [planned, item.object_uri]
+        )

@@ -52,6 +52,9 @@ class Settings:
     import_timeout: float = 20.0
     import_max_body: int = 5 * 1_048_576
     log_level: str = "info"
+    # uvicorn's one line per request: off by default (issue 16: it costs throughput and
+    # disk at fediverse request rates); `serve --access-log` turns it on.
+    access_log: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -21,6 +21,13 @@ from starlette.responses import Response
 from .common import runtime
 
 CACHE_KEY = "openapi_document"
+#: Components every fragment may repeat (so each stays a valid document on its own): the
+#: first definition is kept. Any other name defined twice is an error.
+SHARED = frozenset(
+    {("schemas", "Problem"), ("securitySchemes", "bearer"), ("securitySchemes", "oauth2")}
+)
+#: Top-level keys of a standalone fragment that the base (000_base.json) owns.
+BASE_OWNED = frozenset({"openapi", "info", "servers", "jsonSchemaDialect"})
 DEFS_PREFIX = "defs.schema.json#/$defs/"
 
 
@@ -40,6 +47,8 @@ def _merge(doc: dict[str, Any], fragment: dict[str, Any], source: str) -> None:
                 target = comps.setdefault(section, {})
                 for name, entry in entries.items():
                     if name in target:
+                        if target[name] == entry or (section, name) in SHARED:
+                            continue
                         raise ValueError(f"{source}: components.{section}.{name} already exists")
                     target[name] = entry
         elif key == "tags":
@@ -47,6 +56,8 @@ def _merge(doc: dict[str, Any], fragment: dict[str, Any], source: str) -> None:
             doc["tags"].extend(t for t in value if t["name"] not in known)
         elif key not in doc:
             doc[key] = value
+        elif key in BASE_OWNED:
+            continue
         else:
             raise ValueError(f"{source}: top-level {key!r} is set by an earlier fragment")
 

@@ -58,19 +58,22 @@ async def served_origin(settings: Settings, store: Store) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
+    settings = settings_from(
+        args, host=args.host, port=args.port, access_log=getattr(args, "access_log", None)
+    )
+    # First, before the heavy imports and before anything opens the database: a second
+    # server on this data directory must exit at once.
+    lock = DataDirLock.acquire(settings.data_dir)
+
     import logging
 
     import uvicorn
 
     from .web.app import create_app
 
-    settings = settings_from(
-        args, host=args.host, port=args.port, access_log=getattr(args, "access_log", None)
-    )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    lock = DataDirLock.acquire(settings.data_dir)  # before anything opens the database
     app = create_app(settings)
     print(f"fedivoisin serving {settings.origin} on {settings.host}:{settings.port}", flush=True)
     uvicorn.run(

@@ -55,7 +55,8 @@ async def test_second_serve_on_a_held_data_dir_exits_at_once_naming_the_first(
         )
         elapsed = time.monotonic() - started
         assert second.returncode != 0
-        assert elapsed < 2.0 + 1.0, elapsed  # interpreter start-up included
+        # Within 2 s of its start on an idle machine; the bound allows for a loaded CI worker.
+        assert elapsed < 6.0, elapsed
         message = second.stderr.strip().splitlines()
         assert len(message) == 1, second.stderr
         assert "already" in message[0] and str(first.proc.pid) in message[0], message

@@ -338,3 +338,25 @@ async def test_a_crash_between_mapping_and_create_publishes_once_under_the_same_
         assert sorted(e["id"] for e in r.json()["orderedItems"]) == sorted(
             [planned, item.object_uri]
         )
+
+
+async def test_a_platform_app_manages_imports_of_the_communities_granted_to_it(
+    instance: Any,
+) -> None:
+    from tests.bridge.oauth_helpers import client_token, grant, register
+
+    await instance.community("lilas")
+    await instance.community("tilleuls")
+    app = await register(instance, scopes="read write")
+    await grant(instance, app["client_id"], "lilas")
+    writer = await client_token(instance, app, scope="read write")
+    reader = await client_token(instance, app, scope="read")
+    body = {"community": "lilas", "url": "http://127.0.0.1:9/agenda.ics", "as": "events"}
+    r = await api(instance, "POST", "/api/v1/imports", reader, body)
+    assert r.status_code == 403 and "'write'" in r.json()["detail"]
+    r = await api(instance, "POST", "/api/v1/imports", writer, {**body, "community": "tilleuls"})
+    assert r.status_code == 403 and "tilleuls" in r.json()["detail"]
+    r = await api(instance, "POST", "/api/v1/imports", writer, body)
+    assert r.status_code == 201, r.text
+    listed = await api(instance, "GET", "/api/v1/imports?community=lilas", writer)
+    assert [i["url"] for i in listed.json()] == [body["url"]]

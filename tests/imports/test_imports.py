@@ -360,3 +360,36 @@ async def test_a_platform_app_manages_imports_of_the_communities_granted_to_it(
     assert r.status_code == 201, r.text
     listed = await api(instance, "GET", "/api/v1/imports?community=lilas", writer)
     assert [i["url"] for i in listed.json()] == [body["url"]]
+
+
+async def test_the_cli_adds_runs_lists_and_removes(
+    instance: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    await instance.community("lilas")
+    monkeypatch.setenv("FEDIVOISIN_ALLOW_PRIVATE_NETWORKS", "1")
+    common = ["--data-dir", str(instance.settings.data_dir), "--base-url", instance.base_url]
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code = await asyncio.to_thread(main, [*args, *common])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    async with RecordingPeer() as peer:
+        url = peer.serve("/agenda.ics", calendar(*THREE_EVENTS), content_type=ICS_TYPE)
+        code, out = await cli("import", "add", "lilas", url, "--as", "events", "--every", "2h")
+        assert code == 0 and "imports " + url + " as events every 2h" in out
+        import_id = out.split(":", 1)[0].removeprefix("import ")
+        code, out = await cli("import", "run", import_id)
+        assert code == 0 and ("ok (3 new" in out or "ok (0 new" in out)  # the server may be first
+        code, out = await cli("import", "list", "lilas")
+        assert "events\tevery 2h\t" + url in out and "items: 3" in out and "status: ok" in out
+        code, out = await cli("import", "add", "lilas", url, "--as", "events")
+        assert code == 2 and "already imports" in out
+        code, out = await cli("import", "add", "lilas", url + "2", "--as", "events", "--every", "5")
+        assert code == 2 and "between 1 minute and 7 days" in out
+        code, out = await cli("import", "remove", import_id)
+        assert code == 0 and "what it published stays" in out
+        code, out = await cli("import", "list")
+        assert out.strip() == "no imports"
+        code, out = await cli("import", "run", import_id)
+        assert code == 2 and f"no import {import_id}" in out

@@ -71,7 +71,7 @@ async def cli_list(instance: Any, capsys: Any) -> str:
     return out
 
 
-OPENAPI = Path(__file__).parents[2] / "fedivoisin/web/openapi/imports.json"
+OPENAPI = Path(__file__).parents[2] / "fedivoisin/web/openapi/050_imports.json"
 
 
 def matches_openapi(name: str, value: Any) -> None:
@@ -137,6 +137,7 @@ async def test_a_feed_becomes_news_announced_by_the_community(
         # Fetched at once by the server's scheduler (woken by the API), or by this call.
         done = await run(instance, token, imp["id"])
         assert done["status"]["state"] == "ok" and done["status"]["items"] == 2
+        matches_openapi("Import", done)
         await wait_for(lambda: _count(peer, source, "Create", 2))
         news = objects_of(peer, source, "Create")
         assert sorted(n["name"] for n in news) == ["Collecte", "Ravalement"]
@@ -250,12 +251,13 @@ async def test_the_api_checks_token_scope_and_community(instance: Any) -> None:
     assert dup.status_code == 409
     listed = await api(instance, "GET", "/api/v1/imports?community=lilas", lilas)
     assert [i["id"] for i in listed.json()] == [created["id"]]
-    matches_openapi("Problem", dup.json())
     assert (
         await api(instance, "GET", "/api/v1/imports?community=lilas", tilleuls)
     ).status_code == 403
     gone = await api(instance, "DELETE", f"/api/v1/imports/{created['id']}", tilleuls)
     assert gone.status_code == 404
+    for odd in ("99999999999999999999999", "1e3", "-1", "%D9%A1"):
+        assert (await api(instance, "POST", f"/api/v1/imports/{odd}/run", lilas)).status_code == 404
     gone = await api(instance, "DELETE", f"/api/v1/imports/{created['id']}", lilas)
     assert gone.status_code == 204
     assert (await api(instance, "GET", "/api/v1/imports?community=lilas", lilas)).json() == []

@@ -147,7 +147,8 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
 
 async def due(store: Store, now: float, limit: int = 50) -> list[Received]:
     rows = await store.fetchall(
-        "SELECT * FROM received WHERE state = 'pending' AND next_try <= ? ORDER BY id LIMIT ?",
+        "SELECT * FROM received WHERE state = 'pending' AND next_try <= ?"
+        " ORDER BY next_try, id LIMIT ?",  # the partial index received_due (migration 052)
         (now, limit),
     )
     return [_row(r) for r in rows]

@@ -141,7 +141,7 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
             existing.update(r[0] for r in found)
         fresh = [rows[i] for uri, i in first.items() if uri not in existing]
         if fresh:
-            await store.executemany(_INSERT, fresh, content=False)
+            await store.executemany(_INSERT, fresh)  # joins the content=False transaction
     return [first[row[0]] == i and row[0] not in existing for i, row in enumerate(rows)]
 
 

@@ -77,6 +77,10 @@ class ContextNotBundled(InvalidActivity):
 def bundled_file_for(url: str) -> str | None:
     """Name of the bundled context for ``url``, or None; a ``#fragment`` is ignored."""
     base = url.split("#", 1)[0]
+    # http:// and https:// name the same context (older Mastodon actors, some relays and
+    # Misskey forks write `http://w3id.org/security/v1`): both map to the bundled file.
+    if base.startswith("http://"):
+        base = "https://" + base.removeprefix("http://")
     name = BUNDLED_CONTEXTS.get(base) or BUNDLED_CONTEXTS.get(base.rstrip("/"))
     if name:
         return name

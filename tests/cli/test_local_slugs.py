@@ -35,7 +35,9 @@ async def test_relay_follow_and_unfollow_accept_a_local_slug(tmp_path: Path) -> 
     made = await run(data, "actor", "create", "alice", "--type", "Person", "--name", "Alice")
     assert made.returncode == 0, made.stderr
     async with ProcessInstance(data, allow_private_networks=True) as inst:
-        relay = await run(data, "relay", "add", "quartier-nord", "les-lilas", "--kinds", "events,alerts")
+        relay = await run(
+            data, "relay", "add", "quartier-nord", "les-lilas", "--kinds", "events,alerts"
+        )
         assert relay.returncode == 0, relay.stderr
         assert inst.actor("les-lilas") in relay.stdout  # says what it resolved to
         listed = await run(data, "relay", "list", "quartier-nord")

@@ -25,12 +25,14 @@ class Listing:
     uses_now: bool = False
 
 
-def _sql(listing: Listing) -> str:
+def _sql(listing: Listing, public_only: bool = True) -> str:
     marks = ", ".join("?" for _ in listing.kinds)
     sql = (
         "FROM objects WHERE (community_uri = ? OR attributed_to = ?)"
-        f" AND kind IN ({marks}) AND public = 1 AND deleted IS NULL"
+        f" AND kind IN ({marks}) AND deleted IS NULL"
     )
+    if public_only:
+        sql += " AND public = 1"
     if listing.where:
         sql += " AND " + listing.where
     return sql
@@ -44,10 +46,19 @@ def _params(listing: Listing, community: str, now: float) -> tuple[Any, ...]:
 
 
 async def page(
-    store: Store, listing: Listing, community: str, *, now: float, page: int, size: int
+    store: Store,
+    listing: Listing,
+    community: str,
+    *,
+    now: float,
+    page: int,
+    size: int,
+    public_only: bool = True,
 ) -> list[StoredObject]:
+    """`public_only=False` also returns non-public rows: only for a caller that then asks
+    `outbox.visibility.visible_to` about each one (the HTML pages for a member)."""
     rows = await store.fetchall(
-        f"SELECT * {_sql(listing)} ORDER BY {listing.order} LIMIT ? OFFSET ?",
+        f"SELECT * {_sql(listing, public_only)} ORDER BY {listing.order} LIMIT ? OFFSET ?",
         (*_params(listing, community, now), size, (page - 1) * size),
     )
     return [row_to_object(r) for r in rows]
@@ -58,6 +69,16 @@ async def count(store: Store, listing: Listing, community: str, *, now: float) -
         f"SELECT count(*) AS n {_sql(listing)}", _params(listing, community, now)
     )
     return int(r["n"]) if r else 0
+
+
+async def by_author(store: Store, author: str, *, page: int, size: int) -> list[StoredObject]:
+    """An actor's public top-level posts, newest first (their profile page)."""
+    rows = await store.fetchall(
+        "SELECT * FROM objects WHERE attributed_to = ? AND public = 1 AND deleted IS NULL"
+        " AND in_reply_to IS NULL ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+        (author, size, (page - 1) * size),
+    )
+    return [row_to_object(r) for r in rows]
 
 
 async def ended_polls(store: Store, community: str, now: float) -> list[StoredObject]:

@@ -19,6 +19,8 @@ from ..outbox.delivery import DeliveryWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
+from .pages import interact
+from .pages import routes as page_routes
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
 from .routes import actors, inbox, objects, outbox, wellknown
@@ -56,6 +58,10 @@ def routes() -> list[Route]:
         Route("/actors/{slug}/events.ics", feed_routes.calendar),
         Route("/actors/{slug}/feed.atom", feed_routes.feed),
         Route("/objects/{uid}/participants", kinds_routes.participants),
+        # Pages for people (issue 12): everything else is negotiated on the AS2 URLs above.
+        Route("/pages.css", page_routes.stylesheet),
+        Route("/interact", interact.form, methods=["GET"]),
+        Route("/interact", interact.submit, methods=["POST"]),
     ]
 
 

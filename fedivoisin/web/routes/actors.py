@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from ...actor_document import actor_document_of
 from ...protocol import documents
@@ -12,7 +12,7 @@ from ...store import activities as activity_store
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store.actors import LocalActor
-from .. import auth, html
+from .. import auth
 from ..negotiation import activity_response, wants_activity_json
 from .common import PAGE_SIZE, page_number, runtime
 
@@ -29,16 +29,15 @@ async def actor(request: Request) -> Response:
         if found.slug != INSTANCE_SLUG:  # the instance actor's key must stay fetchable
             await auth.fetch_guard(request)
         return activity_response(request, actor_json(request, found))
-    followers = await follow_store.count(rt.store, followee=rt.urls.actor(found.slug))
-    return HTMLResponse(
-        html.actor_page(rt.urls, found, followers=followers), headers={"Vary": "Accept"}
-    )
+    from ..pages.routes import actor_page
+
+    return await actor_page(request, found)
 
 
 async def index(request: Request) -> Response:
-    rt = runtime(request)
-    communities = await actor_store.list_actors(rt.store, type_="Group")
-    return HTMLResponse(html.index_page(rt.urls, rt.settings.instance_name, communities))
+    from ..pages.routes import home
+
+    return await home(request)
 
 
 async def outbox(request: Request) -> Response:

@@ -20,7 +20,7 @@ from ...store import events as event_store
 from ...store import listings
 from ...store.actors import LocalActor
 from .. import auth
-from ..negotiation import activity_response
+from ..negotiation import activity_response, wants_activity_json
 from .common import PAGE_SIZE, page_number, runtime
 from .objects import viewer_of
 
@@ -50,6 +50,10 @@ async def close_ended_polls(request: Request, community_uri: str) -> None:
 async def _collection(request: Request, name: str) -> Response:
     rt = runtime(request)
     community = await community_of(request)
+    if not wants_activity_json(request):  # a browser: the paged list, same URL
+        from ..pages.routes import list_page
+
+        return await list_page(request, community, name)
     await auth.fetch_guard(request)
     listing = LISTINGS[name]
     cid = rt.urls.actor(community.slug)

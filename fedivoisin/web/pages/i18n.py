@@ -92,6 +92,14 @@ def when(value: datetime | float | None, locale: str, tz: str | None = None) -> 
     return f"{format_date(local, 'full', locale=loc)}, {format_time(local, 'short', locale=loc)}"
 
 
+def until(end: datetime, start: datetime | None, locale: str, tz: str | None = None) -> str:
+    """The end of an event: the time alone when it ends the day it starts (local time)."""
+    where = zone(tz) or UTC
+    if start is not None and end.astimezone(where).date() == start.astimezone(where).date():
+        return format_time(end.astimezone(where), "short", locale=Locale.parse(locale))
+    return when(end, locale, tz)
+
+
 def when_iso(value: datetime | float | None, tz: str | None = None) -> str:
     """The machine-readable form for <time datetime>."""
     if value is None:

@@ -24,6 +24,21 @@ def paragraphs(html: str | None) -> list[str]:
     return [line for line in plain_text(html).splitlines() if line.strip()]
 
 
+def _bare(text: str) -> str:
+    """Text without the leading symbol our Mastodon rendering adds (📦, ⚠️…)."""
+    i = 0
+    while i < len(text) and not text[i].isalnum():
+        i += 1
+    return text[i:].strip().lower()
+
+
+def without_repeats(lines: list[str], *shown: str | None) -> list[str]:
+    """Drop the lines that repeat what the page already shows (the title, the instruction:
+    the content carries them for Mastodon, which shows nothing else)."""
+    known = {_bare(s) for s in shown if s}
+    return [line for line in lines if _bare(line) not in known]
+
+
 def osm_link(place: Place | None) -> str | None:
     """An OpenStreetMap link: the point when we have coordinates, else an address search."""
     if place is None:
@@ -134,6 +149,9 @@ def card(stored: StoredObject, now: float, *, participants: int | None = None) -
             category=rp.service_name or rp.service_code,
             status=rp.report_status or "open",
         )
+    out["paragraphs"] = without_repeats(out["paragraphs"], out["title"], out.get("instruction"))
+    if parsed.event is not None:
+        out["summary"] = ""  # the date and place line written for Mastodon: shown as facts
     if place is not None:
         out["place"] = {
             "name": place.name,

@@ -36,6 +36,7 @@ def environment(locale: str) -> Environment:
     env.globals["stylesheet"] = STYLESHEET
     env.filters["when"] = lambda v, tz=None: i18n.when(v, locale, tz)
     env.filters["when_iso"] = i18n.when_iso
+    env.filters["until"] = lambda end, start, tz=None: i18n.until(end, start, locale, tz)
     return env
 
 

@@ -75,7 +75,9 @@ async def test_every_page_type_in_chromium_reads_right_and_passes_axe(
         # English: the same event, its date per the English locale, still in Paris time.
         await page.goto(w.ids["event"] + "?lang=en")
         text = await page.inner_text("main")
-        assert "Friday, June 6, 2031, 7:00\u202fPM" in text or "Friday, June 6, 2031, 7:00 PM" in text
+        assert (
+            "Friday, June 6, 2031, 7:00\u202fPM" in text or "Friday, June 6, 2031, 7:00 PM" in text
+        )
         assert "59 of 60" in text
         await screenshot(page, tmp_path, "event-en")
         # The switcher's choice sticks (cookie) for the next page.

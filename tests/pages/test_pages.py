@@ -61,7 +61,8 @@ async def test_actor_and_object_urls_serve_html_to_browsers_and_as2_to_servers(
             alternates = [
                 link["href"]
                 for link in head.links
-                if link.get("rel") == "alternate" and link.get("type") == "application/activity+json"
+                if link.get("rel") == "alternate"
+                and link.get("type") == "application/activity+json"
             ]
             assert alternates == [url]
         listing = await c.get(instance.actor("les-lilas") + "/events", headers={"Accept": HTML})
@@ -89,7 +90,9 @@ async def test_event_opengraph_tags_carry_title_date_and_place(instance: Instanc
     assert "vendredi 6 juin 2031, 19:00" in description and "Cour intérieure" in description
     assert "12 rue des Lilas" in description
     assert head.meta["event:start_time"] == "2031-06-06T19:00:00+02:00"
-    assert head.meta["twitter:card"] == "summary" and head.meta["twitter:title"] == "Fête des voisins"
+    assert (
+        head.meta["twitter:card"] == "summary" and head.meta["twitter:title"] == "Fête des voisins"
+    )
     assert head.meta["fediverse:creator"] == f"@alice@{instance.domain}"
     assert "Friday, June 6, 2031" in en.meta["og:description"]
     assert alert.meta["og:title"] == "Coupure d’eau" and "Severe" in alert.meta["og:description"]
@@ -98,7 +101,9 @@ async def test_event_opengraph_tags_carry_title_date_and_place(instance: Instanc
 async def test_languages_error_pages_and_the_stylesheet(instance: Instance) -> None:
     await build(instance)
     async with instance.http() as c:
-        en = await c.get("/@les-lilas", headers={"Accept": HTML, "Accept-Language": "en-GB,fr;q=0.5"})
+        en = await c.get(
+            "/@les-lilas", headers={"Accept": HTML, "Accept-Language": "en-GB,fr;q=0.5"}
+        )
         assert en.headers["content-language"] == "en" and "Upcoming events" in en.text
         fr = await c.get("/@les-lilas?lang=fr", headers={"Accept": HTML, "Accept-Language": "en"})
         assert "Événements à venir" in fr.text and fr.cookies.get("lang") == "fr"
@@ -148,7 +153,10 @@ async def test_remote_interaction_prefers_fep_3b86_intents_and_refuses_foreign_t
     async with RecordingPeer() as peer:
         peer.add_actor("/users/camille")
         peer.webfinger_links += [
-            {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": peer.url("/s?uri={uri}")},
+            {
+                "rel": "http://ostatus.org/schema/1.0/subscribe",
+                "template": peer.url("/s?uri={uri}"),
+            },
             {"rel": "https://w3id.org/fep/3b86/Follow", "template": peer.url("/follow?o={object}")},
             {"rel": "https://w3id.org/fep/3b86/Join", "template": peer.url("/join?o={object}")},
         ]

@@ -166,5 +166,8 @@ def alerts_first(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Active alerts, the most severe first (CAP severity order), then newest."""
     return sorted(
         cards,
-        key=lambda c: (SEVERITY_RANK.get(c.get("severity", "Unknown"), 4), -c["published"].timestamp()),
+        key=lambda c: (
+            SEVERITY_RANK.get(c.get("severity", "Unknown"), 4),
+            -c["published"].timestamp(),
+        ),
     )

@@ -61,9 +61,7 @@ def page(
     response = HTMLResponse(body, status_code=status, headers=headers)
     chosen = request.query_params.get("lang")
     if chosen in i18n.LOCALES and chosen != request.cookies.get(i18n.COOKIE):
-        response.set_cookie(
-            i18n.COOKIE, chosen, max_age=365 * 86400, samesite="lax", httponly=True
-        )
+        response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
 
 
@@ -79,7 +77,6 @@ def wants_html(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, detail: str) -> Response:
-    from .render import gettext_for
 
     locale = locale_of(request)
     gettext = gettext_for(locale)
@@ -90,4 +87,6 @@ def error_page(request: Request, status: int, detail: str) -> Response:
         message = gettext("The server failed to show this page. Please try again later.")
     else:
         message = detail
-    return page(request, "error.html", {"meta": {"title": title}, "message": message}, status=status)
+    return page(
+        request, "error.html", {"meta": {"title": title}, "message": message}, status=status
+    )

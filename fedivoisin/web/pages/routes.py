@@ -30,8 +30,16 @@ _CSS: bytes | None = None
 
 def _feeds(rt: Any, slug: str) -> list[dict[str, str]]:
     return [
-        {"type": "text/calendar", "title": "iCalendar", "href": rt.urls.collection(slug, "events.ics")},
-        {"type": "application/atom+xml", "title": "Atom", "href": rt.urls.collection(slug, "feed.atom")},
+        {
+            "type": "text/calendar",
+            "title": "iCalendar",
+            "href": rt.urls.collection(slug, "events.ics"),
+        },
+        {
+            "type": "application/atom+xml",
+            "title": "Atom",
+            "href": rt.urls.collection(slug, "feed.atom"),
+        },
     ]
 
 
@@ -161,9 +169,7 @@ async def stylesheet(request: Request) -> Response:
         from importlib.resources import files
 
         _CSS = files("fedivoisin.web").joinpath("templates/pages.css").read_bytes()
-    return Response(
-        _CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=86400"}
-    )
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def event_ics(request: Request) -> Response:

@@ -134,7 +134,10 @@ async def home(rt: Runtime) -> dict[str, Any]:
     for c in communities:
         info = actor_info(rt, c)
         info["members"] = await member_store.count(rt.store, info["uri"])
-        info["within"] = [await _local_name(rt, src) for src, _ in await relays.of_community(rt.store, info["uri"])]
+        info["within"] = [
+            await _local_name(rt, src)
+            for src, _ in await relays.of_community(rt.store, info["uri"])
+        ]
         by_kind.setdefault(c.community_kind or "other", []).append(info)
     groups = [(k, by_kind[k]) for k in (*KIND_ORDER, "other") if k in by_kind]
     return {"instance_name": rt.settings.instance_name, "groups": groups, "domain": rt.urls.domain}
@@ -204,9 +207,7 @@ async def report_history(
     """Opened, then each status reply the viewer may see, then the current status."""
     from datetime import UTC, datetime
 
-    history = [
-        {"status": "open", "at": datetime.fromtimestamp(stored.published, UTC), "by": None}
-    ]
+    history = [{"status": "open", "at": datetime.fromtimestamp(stored.published, UTC), "by": None}]
     for reply in await replies(rt.store, stored.uri):
         status = reply.document.get("reportStatus")
         if not isinstance(status, str) or not await visible(rt, reply, viewer):

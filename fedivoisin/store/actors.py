@@ -90,6 +90,17 @@ async def require_actor(store: Store, slug: str) -> LocalActor:
     return actor
 
 
+async def get_actors(store: Store, slugs: list[str]) -> list[LocalActor]:
+    """Several live actors in one query (the pages name authors and communities)."""
+    if not slugs:
+        return []
+    marks = ", ".join("?" for _ in slugs)
+    rows = await store.fetchall(
+        f"SELECT * FROM actors WHERE slug IN ({marks}) AND deleted_at IS NULL", tuple(slugs)
+    )
+    return [row_to_actor(r) for r in rows]
+
+
 async def list_actors(store: Store, *, type_: str | None = None) -> list[LocalActor]:
     sql = "SELECT * FROM actors WHERE deleted_at IS NULL"
     params: tuple[Any, ...] = ()

@@ -64,6 +64,31 @@ async def page(
     return [row_to_object(r) for r in rows]
 
 
+async def sections(
+    store: Store,
+    wanted: list[tuple[str, Listing, int]],
+    community: str,
+    *,
+    now: float,
+    public_only: bool = True,
+) -> dict[str, list[StoredObject]]:
+    """The first `size` rows of several listings in ONE query (a community's page shows
+    five of them: one round trip instead of five)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, (_, listing, size) in enumerate(wanted):
+        parts.append(
+            f"SELECT * FROM (SELECT {i} AS section, * {_sql(listing, public_only)}"
+            f" ORDER BY {listing.order} LIMIT ?)"
+        )
+        params += [*_params(listing, community, now), size]
+    rows = await store.fetchall(" UNION ALL ".join(parts), tuple(params))
+    out: dict[str, list[StoredObject]] = {name: [] for name, _, _ in wanted}
+    for r in rows:
+        out[wanted[r["section"]][0]].append(row_to_object(r))
+    return out
+
+
 async def count(store: Store, listing: Listing, community: str, *, now: float) -> int:
     r = await store.fetchone(
         f"SELECT count(*) AS n {_sql(listing)}", _params(listing, community, now)

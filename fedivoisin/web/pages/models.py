@@ -8,9 +8,13 @@ other servers and would need a sanitiser; paragraphs are kept).
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
+
+import orjson
 
 from ...protocol.vocab import ParsedObject, Place, parse_object
 from ...protocol.vocab_render import place_text
@@ -76,9 +80,29 @@ def _dt(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
+_PARSED: OrderedDict[bytes, ParsedObject] = OrderedDict()
+PARSED_CACHE = 4096
+
+
+def parsed_of(stored: StoredObject) -> ParsedObject:
+    """parse_object of a stored document, remembered by a digest of the document itself
+    (any change, even within one clock tick, is a new key): a community page shows the
+    same few dozen objects to every visitor, and parsing is most of its cost.
+    ParsedObject is immutable, so sharing it is safe."""
+    key = hashlib.blake2b(orjson.dumps(stored.document), digest_size=16).digest()
+    found = _PARSED.get(key)
+    if found is None:
+        found = _PARSED[key] = parse_object(stored.document)
+        if len(_PARSED) > PARSED_CACHE:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(key)
+    return found
+
+
 def card(stored: StoredObject, now: float, *, participants: int | None = None) -> dict[str, Any]:
     """One object as the templates show it, in lists and on its own page."""
-    parsed = parse_object(stored.document)
+    parsed = parsed_of(stored)
     place = parsed.location
     out: dict[str, Any] = {
         "uri": stored.uri,

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import i18n
+from .labels import labels
 
 STYLESHEET = "/pages.css"
 
@@ -32,6 +33,7 @@ def environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals["locale"] = locale
+    env.globals["L"] = labels(i18n.translations(locale).gettext)
     env.globals["locales"] = i18n.LOCALES
     env.globals["stylesheet"] = STYLESHEET
     env.filters["when"] = lambda v, tz=None: i18n.when(v, locale, tz)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...outbox import polls
 from ...outbox.visibility import visible_to
 from ...runtime import Runtime
 from ...store import actors as actor_store
@@ -44,6 +43,29 @@ async def visible(rt: Runtime, stored: StoredObject, viewer: str | None) -> bool
     return await visible_to(
         rt, addressed=stored.addressees, author=stored.attributed_to, viewer=viewer
     )
+
+
+async def prefetch(rt: Runtime, uris: list[str], cache: dict[str, dict[str, str]]) -> None:
+    """Names of many actors in two queries (local, remote) instead of one per actor."""
+    wanted = [u for u in dict.fromkeys(uris) if u not in cache]
+    local = {rt.urls.slug_of(u): u for u in wanted if rt.urls.slug_of(u) is not None}
+    local = {slug: u for slug, u in local.items() if u == rt.urls.actor(slug or "")}
+    for actor in await actor_store.get_actors(rt.store, [s for s in local if s]):
+        cache[rt.urls.actor(actor.slug)] = {
+            "name": actor.name or actor.slug,
+            "handle": f"@{actor.slug}@{rt.urls.domain}",
+            "url": rt.urls.actor(actor.slug),
+        }
+    remote = [u for u in wanted if u not in local.values()]
+    for found in await remote_store.many(rt.store, remote) if remote else []:
+        user = found.preferred_username or ""
+        cache[found.uri] = {
+            "name": found.name or user or found.uri,
+            "handle": f"@{user}@{found.host}" if user else "",
+            "url": found.uri,
+        }
+    for u in wanted:
+        cache.setdefault(u, {"name": u, "handle": "", "url": u})
 
 
 async def person(rt: Runtime, uri: str, cache: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -89,6 +111,7 @@ async def _cards(
 ) -> list[dict[str, Any]]:
     out = []
     now = rt.clock.now()
+    await prefetch(rt, [s.attributed_to for s in found], names)
     for stored in found:
         if not await visible(rt, stored, viewer):
             continue
@@ -110,9 +133,8 @@ async def listing(
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of a community's listing `name` as cards; (cards, has_next)."""
     cid = rt.urls.actor(community.slug)
-    if name == "polls":
-        for poll in await listings.ended_polls(rt.store, cid, rt.clock.now()):
-            await polls.close_if_ended(rt, poll)
+    # Ended polls are left out by the listing's own `end_time > now` condition: a page
+    # view never publishes (closing them is the AS2 collection's and the poll GET's job).
     found = await listings.page(
         rt.store,
         LISTINGS[name],
@@ -153,18 +175,24 @@ async def community(rt: Runtime, actor: LocalActor, viewer: str | None) -> dict[
     data: dict[str, Any] = {"actor": actor_info(rt, actor)}
     data["members"] = await member_store.count(rt.store, cid)
     data["followers"] = await follow_store.count(rt.store, followee=cid)
+    found = await listings.sections(
+        rt.store,
+        [(name, lst, size + 1) for name, lst, size in SECTIONS],
+        cid,
+        now=rt.clock.now(),
+        public_only=viewer is None,
+    )
     for name, _, size in SECTIONS:
-        data[name], data[name + "_more"] = await listing(
-            rt, actor, name, viewer, size=size, names=names
-        )
+        cards = await _cards(rt, found[name][:size], viewer, names)
+        data[name] = models.alerts_first(cards) if name == "alerts" else cards
+        data[name + "_more"] = len(found[name]) > size
+    sources = await relays.of_community(rt.store, cid)
+    relaying = await relays.relaying(rt.store, cid)
+    await prefetch(rt, [u for u, _ in sources + relaying], names)
     data["relays_from"] = [
-        {**await person(rt, src, names), "kinds": kinds}
-        for src, kinds in await relays.of_community(rt.store, cid)
+        {**await person(rt, src, names), "kinds": kinds} for src, kinds in sources
     ]
-    data["relayed_by"] = [
-        {**await person(rt, c, names), "kinds": kinds}
-        for c, kinds in await relays.relaying(rt.store, cid)
-    ]
+    data["relayed_by"] = [{**await person(rt, c, names), "kinds": kinds} for c, kinds in relaying]
     data["is_member"] = viewer is not None and await member_store.is_member(rt.store, cid, viewer)
     return data
 
@@ -185,10 +213,9 @@ async def profile(rt: Runtime, actor: LocalActor, page: int) -> dict[str, Any]:
 async def item(rt: Runtime, stored: StoredObject, viewer: str | None) -> dict[str, Any]:
     """The page of one object (the caller has checked `visible`)."""
     names: dict[str, Any] = {}
-    participants = None
-    if stored.kind == "event":
-        participants = await event_store.count(rt.store, stored.uri)
-    c = models.card(stored, rt.clock.now(), participants=participants)
+    await prefetch(rt, [stored.attributed_to, stored.community_uri or ""], names)
+    # The event's participantCount is kept current by every RSVP change (outbox/events.py).
+    c = models.card(stored, rt.clock.now())
     c["author"] = await person(rt, stored.attributed_to, names)
     data: dict[str, Any] = {"item": c}
     if stored.community_uri:

@@ -170,11 +170,12 @@ async def _local_name(rt: Runtime, uri: str) -> dict[str, str]:
 
 
 async def community(rt: Runtime, actor: LocalActor, viewer: str | None) -> dict[str, Any]:
+    """A community's page: four queries (counts, relays, the five sections, names)."""
     cid = rt.urls.actor(actor.slug)
     names: dict[str, Any] = {}
     data: dict[str, Any] = {"actor": actor_info(rt, actor)}
-    data["members"] = await member_store.count(rt.store, cid)
-    data["followers"] = await follow_store.count(rt.store, followee=cid)
+    data["members"], data["followers"] = await member_store.community_counts(rt.store, cid)
+    sources, relaying = await relays.both_ways(rt.store, cid)
     found = await listings.sections(
         rt.store,
         [(name, lst, size + 1) for name, lst, size in SECTIONS],
@@ -182,17 +183,14 @@ async def community(rt: Runtime, actor: LocalActor, viewer: str | None) -> dict[
         now=rt.clock.now(),
         public_only=viewer is None,
     )
+    shown = [o for name, _, size in SECTIONS for o in found[name][:size]]
+    await prefetch(rt, [o.attributed_to for o in shown] + [u for u, _ in sources + relaying], names)
     for name, _, size in SECTIONS:
         cards = await _cards(rt, found[name][:size], viewer, names)
         data[name] = models.alerts_first(cards) if name == "alerts" else cards
         data[name + "_more"] = len(found[name]) > size
-    sources = await relays.of_community(rt.store, cid)
-    relaying = await relays.relaying(rt.store, cid)
-    await prefetch(rt, [u for u, _ in sources + relaying], names)
-    data["relays_from"] = [
-        {**await person(rt, src, names), "kinds": kinds} for src, kinds in sources
-    ]
-    data["relayed_by"] = [{**await person(rt, c, names), "kinds": kinds} for c, kinds in relaying]
+    data["relays_from"] = [{**await person(rt, u, names), "kinds": k} for u, k in sources]
+    data["relayed_by"] = [{**await person(rt, u, names), "kinds": k} for u, k in relaying]
     data["is_member"] = viewer is not None and await member_store.is_member(rt.store, cid, viewer)
     return data
 

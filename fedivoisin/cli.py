@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("slug")
     ad.add_argument("--yes", action="store_true", help="confirm")
     ad.set_defaults(handler=c.actor_delete)
+    from . import cli_apps
+
+    cli_apps.add_password_command(actor, _common)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     tc = token.add_parser("create", help="print a new bearer token for an actor")
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     dl.set_defaults(handler=c.domain_list)
 
     c.add_federation_commands(sub, _common)
+    cli_apps.add_commands(sub, _common)
     return parser
 
 

@@ -43,3 +43,8 @@ def scope_allows(granted: Iterable[str], needed: str) -> bool:
             return True
         head, sep, _ = head.rpartition(":")
     return "follow" in granted and needed in _FOLLOW_ALIAS
+
+
+def is_known_scope(scope: str) -> bool:
+    """A top-level scope or a granular one under it (`read:statuses`)."""
+    return scope in TOP_LEVEL or any(scope.startswith(t + ":") for t in TOP_LEVEL)

@@ -24,9 +24,11 @@ from .pages import routes as page_routes
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
 from .routes import actors, inbox, objects, outbox, wellknown
+from .routes import apps as app_routes
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
+from .routes import oauth as oauth_routes
 
 log = logging.getLogger("fedivoisin")
 
@@ -62,6 +64,13 @@ def routes() -> list[Route]:
         Route("/pages.css", page_routes.stylesheet),
         Route("/interact", interact.form, methods=["GET"]),
         Route("/interact", interact.submit, methods=["POST"]),
+        # Apps and OAuth 2.0 (docs/bridge.md).
+        Route("/api/v1/apps", app_routes.create, methods=["POST"]),
+        Route("/api/v1/apps/verify_credentials", app_routes.verify_credentials),
+        Route("/oauth/token", oauth_routes.token, methods=["POST"]),
+        Route("/oauth/authorize", oauth_routes.authorize, methods=["GET", "POST"]),
+        Route("/oauth/revoke", oauth_routes.revoke, methods=["POST"]),
+        Route("/.well-known/oauth-authorization-server", oauth_routes.metadata),
     ]
 
 

@@ -13,11 +13,38 @@ from starlette.requests import Request
 from ..errors import Forbidden, SignatureRejected, Unauthorized
 from ..protocol.scopes import LEGACY_TOKEN_SCOPES, scope_allows
 from ..store import actors as actor_store
+from ..store import apps as app_store
 from ..store.actors import LocalActor
 from .routes.common import runtime
 
+# Browser sessions and CSRF (sign-in form, residents' pages) live in web/sessions.py and
+# are re-exported here so every "who is asking" helper is found in one place.
+from .sessions import (
+    check_csrf,
+    csrf_token,
+    end_session,
+    session_actor,
+    set_csrf_cookie,
+    start_session,
+)
 
-async def bearer_actor(request: Request, *, optional: bool = False) -> LocalActor | None:
+__all__ = [
+    "Principal",
+    "authenticate",
+    "bearer_actor",
+    "check_csrf",
+    "csrf_token",
+    "end_session",
+    "fetch_guard",
+    "require_owner",
+    "session_actor",
+    "set_csrf_cookie",
+    "signed_requester",
+    "start_session",
+]
+
+
+def _bearer_token(request: Request, *, optional: bool) -> str | None:
     header = request.headers.get("authorization", "")
     if not header:
         if optional:
@@ -28,10 +55,14 @@ async def bearer_actor(request: Request, *, optional: bool = False) -> LocalActo
         if optional:
             return None
         raise Unauthorized("the Authorization header must be 'Bearer TOKEN'")
-    actor = await actor_store.actor_for_token(runtime(request).store, token.strip())
-    if actor is None:
-        raise Unauthorized("this token is not valid")
-    return actor
+    return token.strip()
+
+
+async def bearer_actor(request: Request, *, optional: bool = False) -> LocalActor | None:
+    """The actor a bearer token speaks as (None for an app token acting only for the
+    communities it was granted). Prefer `authenticate`, which also checks scopes."""
+    principal = await authenticate(request, optional=optional)
+    return principal.actor if principal is not None else None
 
 
 @dataclass(frozen=True)
@@ -60,21 +91,42 @@ async def authenticate(
 ) -> Principal | None:
     """The one check of bearer tokens: 401 when missing or invalid, 403 naming the missing
     scope. Every C2S and API route calls this (or require_owner, built on it)."""
-    actor = await bearer_actor(request, optional=optional)
-    if actor is None:
+    token = _bearer_token(request, optional=optional)
+    if token is None:
         return None
-    principal = Principal(actor=actor, scopes=LEGACY_TOKEN_SCOPES)
+    principal = await _principal_for(request, token)
+    if principal is None:
+        raise Unauthorized("this token is not valid (unknown, revoked or expired)")
     if scope is not None and not principal.allows(scope):
         raise Forbidden(f"this token lacks the '{scope}' scope")
     return principal
 
 
-async def require_owner(request: Request, slug: str) -> LocalActor:
-    actor = await bearer_actor(request)
-    assert actor is not None
-    if actor.slug != slug:
-        raise Forbidden("this token belongs to another actor")
-    return actor
+async def _principal_for(request: Request, token: str) -> Principal | None:
+    """A legacy CLI token first (full control of its actor), then an OAuth app token."""
+    rt = runtime(request)
+    actor = await actor_store.actor_for_token(rt.store, token)
+    if actor is not None:
+        return Principal(actor=actor, scopes=LEGACY_TOKEN_SCOPES)
+    info = await app_store.token_info(rt.store, token)
+    if info is None:
+        return None
+    await app_store.touch_token(rt.store, info, rt.clock.now())
+    communities = (
+        await app_store.granted_slugs(rt.store, info.app.id) if info.actor is None else frozenset()
+    )
+    return Principal(
+        actor=info.actor, scopes=info.scopes, app_id=str(info.app.id), communities=communities
+    )
+
+
+async def require_owner(request: Request, slug: str, scope: str = "write") -> LocalActor:
+    """The local actor `slug`, when the bearer token may act for it with `scope`."""
+    principal = await authenticate(request, scope)
+    assert principal is not None
+    if not principal.may_act_for(slug):
+        raise Forbidden(f"this token may not act for {slug!r}")
+    return await actor_store.require_actor(runtime(request).store, slug)
 
 
 async def signed_requester(request: Request) -> str | None:

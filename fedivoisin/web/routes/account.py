@@ -12,7 +12,7 @@ from ..negotiation import json_response
 
 async def export(request: Request) -> Response:
     slug = request.path_params["slug"]
-    actor = await auth.require_owner(request, slug)
+    actor = await auth.require_owner(request, slug, "read")
     doc = await account.export(request.app.state.runtime, actor)
     return json_response(
         doc,

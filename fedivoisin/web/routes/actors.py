@@ -43,8 +43,8 @@ async def index(request: Request) -> Response:
 async def outbox(request: Request) -> Response:
     rt = runtime(request)
     found = await actor_store.require_actor(rt.store, request.path_params["slug"])
-    owner = await auth.bearer_actor(request, optional=True)
-    public_only = owner is None or owner.slug != found.slug
+    owner = await auth.authenticate(request, "read", optional=True)
+    public_only = owner is None or not owner.may_act_for(found.slug)
     if public_only:  # the token holder reads their own outbox without an HTTP signature
         await auth.fetch_guard(request)
     actor_uri = rt.urls.actor(found.slug)

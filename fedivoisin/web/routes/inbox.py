@@ -42,7 +42,7 @@ async def actor_inbox(request: Request) -> Response:
 async def list_inbox(request: Request, slug: str) -> Response:
     rt = runtime(request)
     await actor_store.require_actor(rt.store, slug)
-    await auth.require_owner(request, slug)
+    await auth.require_owner(request, slug, "read")
     coll = rt.urls.inbox(slug)
     page = page_number(request)
     total = await inbox_items.count(rt.store, slug)

@@ -24,7 +24,7 @@ async def outbox(request: Request) -> Response:
     rt = runtime(request)
     slug = request.path_params["slug"]
     await actor_store.require_actor(rt.store, slug)
-    actor = await auth.require_owner(request, slug)
+    actor = await auth.require_owner(request, slug, "write")
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in C2S_TYPES:
         raise UnsupportedMediaType("send application/activity+json or application/ld+json")

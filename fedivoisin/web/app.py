@@ -19,6 +19,7 @@ from ..outbox.delivery import DeliveryWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
+from .pages import forms as page_forms
 from .pages import interact
 from .pages import routes as page_routes
 from .problems import EXCEPTION_HANDLERS
@@ -64,6 +65,9 @@ def routes() -> list[Route]:
         Route("/pages.css", page_routes.stylesheet),
         Route("/interact", interact.form, methods=["GET"]),
         Route("/interact", interact.submit, methods=["POST"]),
+        Route("/signin", page_forms.signin, methods=["GET", "POST"]),
+        Route("/signout", page_forms.signout, methods=["POST"]),
+        Route("/act", page_forms.act, methods=["POST"]),
         # Apps and OAuth 2.0 (docs/bridge.md).
         Route("/api/v1/apps", app_routes.create, methods=["POST"]),
         Route("/api/v1/apps/verify_credentials", app_routes.verify_credentials),

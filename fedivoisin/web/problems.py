@@ -50,14 +50,14 @@ def problem_response(
     )
 
 
-def _page(request: Request, status: int, detail: str) -> Response | None:
+async def _page(request: Request, status: int, detail: str) -> Response | None:
     """Browsers get the error page in the pages' style (issue 12); clients problem+json."""
     from .pages.responses import error_page, wants_html
 
     if not wants_html(request) or getattr(request.app.state, "runtime", None) is None:
         return None
     try:
-        return error_page(request, status, detail)
+        return await error_page(request, status, detail)
     except Exception:  # the error page must never hide the error behind another one
         log.exception("error page failed")
         return None
@@ -65,7 +65,7 @@ def _page(request: Request, status: int, detail: str) -> Response | None:
 
 async def handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    html = _page(request, exc.status, exc.detail)
+    html = await _page(request, exc.status, exc.detail)
     if html is not None:
         return html
     if exc.internal != exc.detail:
@@ -85,7 +85,7 @@ async def handle_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = _TITLES.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else title
-    html = _page(request, exc.status_code, detail)
+    html = await _page(request, exc.status_code, detail)
     if html is not None:
         return html
     return problem_response(exc.status_code, title, detail, headers=exc.headers)
@@ -93,7 +93,7 @@ async def handle_http(request: Request, exc: Exception) -> Response:
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    html = _page(request, 500, "")
+    html = await _page(request, 500, "")
     if html is not None:
         return html
     return problem_response(500, "Internal error", "The server failed to handle this request.")

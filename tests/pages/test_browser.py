@@ -118,3 +118,40 @@ async def test_follow_button_leads_to_the_remote_interaction_form_and_the_person
             await page.get_by_role("button", name="Continuer sur mon serveur").click()
             error: Any = page.locator("#handle-error")
             assert "Nous n’avons pas trouvé ce compte" in await error.inner_text()
+
+
+async def test_a_resident_signs_in_and_votes_from_the_page(
+    instance: Instance, tmp_path: Path
+) -> None:
+    from fedivoisin.protocol.passwords import hash_password
+    from fedivoisin.store import oauth as oauth_store
+    from fedivoisin.store import polls as poll_store
+    from tests.rig import wait_for
+
+    w = await build(instance)
+    bruno = await instance.local("bruno")
+    await oauth_store.set_password(instance.rt.store, bruno, hash_password("vélo-rouge-42"), 0.0)
+    async with browser_page("fr-FR") as page:
+        await page.goto(w.ids["poll"])
+        await page.get_by_role("link", name="Se connecter").click()
+        await page.wait_for_url("**/signin?**")
+        await screenshot(page, tmp_path, "signin")
+        assert not await axe_violations(page)
+        await page.get_by_label("Identifiant").fill("bruno")
+        await page.get_by_label("Mot de passe").fill("vélo-rouge-42")
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(w.ids["poll"])
+        assert "Connecté·e : Bruno" in await page.inner_text("header")
+        await page.get_by_label("Jeudi").check()
+        await screenshot(page, tmp_path, "poll-signed-in")
+        assert not await axe_violations(page)
+        await page.get_by_role("button", name="Voter").click()
+        await page.wait_for_url(w.ids["poll"] + "?done=vote")
+
+        async def voted() -> bool:
+            return await poll_store.has_voted(instance.rt.store, w.ids["poll"], bruno_uri)
+
+        bruno_uri = instance.actor("bruno")
+        await wait_for(voted)
+        await page.reload()
+        assert "Vous avez voté." in await page.inner_text("main")

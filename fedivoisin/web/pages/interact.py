@@ -90,10 +90,10 @@ def _safe_redirect(url: str) -> bool:
 async def form(request: Request) -> Response:
     uri = request.query_params.get("uri", "")
     kind, name = await _target(request, uri)
-    return _form(request, uri, kind, name)
+    return await _form(request, uri, kind, name)
 
 
-def _form(
+async def _form(
     request: Request, uri: str, kind: str, name: str, *, handle: str = "", error: str = ""
 ) -> Response:
     gettext = gettext_for(locale_of(request))
@@ -109,7 +109,7 @@ def _form(
         "handle": handle,
         "error": error,
     }
-    return page(request, "interact.html", data, status=400 if error else 200, personal=True)
+    return await page(request, "interact.html", data, status=400 if error else 200, personal=True)
 
 
 async def submit(request: Request) -> Response:
@@ -123,17 +123,17 @@ async def submit(request: Request) -> Response:
         links = await webfinger_links(rt, handle)
     except RemoteError:
         error = gettext("We could not find this account. Check the handle (name@server).")
-        return _form(request, uri, kind, name, handle=handle, error=error)
+        return await _form(request, uri, kind, name, handle=handle, error=error)
     chosen = choose_template(links, kind)
     if chosen is None:
         error = gettext(
             "Your server does not offer remote interaction. Copy the address below"
             " and search for it on your server."
         )
-        return _form(request, uri, kind, name, handle=handle, error=error)
+        return await _form(request, uri, kind, name, handle=handle, error=error)
     template, placeholder = chosen
     target = template.replace(placeholder, quote(uri, safe=""))
     if not _safe_redirect(target):
         error = gettext("We could not find this account. Check the handle (name@server).")
-        return _form(request, uri, kind, name, handle=handle, error=error)
+        return await _form(request, uri, kind, name, handle=handle, error=error)
     return RedirectResponse(target, status_code=303)

@@ -52,7 +52,7 @@ async def home(request: Request) -> Response:
         "url": rt.urls.origin + "/",
         "alternate": None,
     }
-    return page(request, "home.html", data)
+    return await page(request, "home.html", data)
 
 
 async def actor_page(request: Request, actor: LocalActor) -> Response:
@@ -72,10 +72,10 @@ async def actor_page(request: Request, actor: LocalActor) -> Response:
         data = await views.community(rt, actor, viewer)
         meta["feeds"] = _feeds(rt, actor.slug)
         data["meta"] = meta
-        return page(request, "community.html", data, personal=viewer is not None)
+        return await page(request, "community.html", data, personal=viewer is not None)
     data = await views.profile(rt, actor, page_number(request) or 1)
     data["meta"] = meta
-    return page(request, "profile.html", data)
+    return await page(request, "profile.html", data)
 
 
 async def object_page(request: Request, stored: StoredObject) -> Response:
@@ -83,12 +83,14 @@ async def object_page(request: Request, stored: StoredObject) -> Response:
     rt = runtime(request)
     viewer = await viewer_of(request)
     if stored.deleted is not None:
-        return error_page(request, 410, "gone")
+        return await error_page(request, 410, "gone")
     if not await views.visible(rt, stored, viewer):
-        return error_page(request, 404, "not found")
+        return await error_page(request, 404, "not found")
     data = await views.item(rt, stored, viewer)
     data["meta"] = object_meta(rt, data, environment_locale(request))
-    return page(request, "object.html", data, personal=viewer is not None or not stored.public)
+    return await page(
+        request, "object.html", data, personal=viewer is not None or not stored.public
+    )
 
 
 def environment_locale(request: Request) -> str:
@@ -160,7 +162,7 @@ async def list_page(request: Request, actor: LocalActor, name: str) -> Response:
             "feeds": _feeds(rt, actor.slug),
         },
     }
-    return page(request, "list.html", data, personal=viewer is not None)
+    return await page(request, "list.html", data, personal=viewer is not None)
 
 
 async def stylesheet(request: Request) -> Response:

@@ -17,6 +17,7 @@ from ...store import events as event_store
 from ...store import follows as follow_store
 from ...store import listings, relays
 from ...store import members as member_store
+from ...store import polls as poll_store
 from ...store import remote_actors as remote_store
 from ...store.activities import StoredObject, replies
 from ...store.actors import LocalActor
@@ -223,6 +224,8 @@ async def item(rt: Runtime, stored: StoredObject, viewer: str | None) -> dict[st
     if stored.kind == "event" and viewer is not None:
         mine = await event_store.get(rt.store, stored.uri, viewer)
         data["my_rsvp"] = mine.state if mine is not None else None
+    if stored.kind == "poll" and viewer is not None:
+        data["my_vote"] = await poll_store.has_voted(rt.store, stored.uri, viewer)
     return data
 
 

@@ -19,7 +19,7 @@ from ...protocol.vocab import parse_object
 from ...store import activities as activity_store
 from ...store.activities import StoredObject
 from ...store.actors import LocalActor
-from ..routes.common import page_number, runtime
+from ..routes.common import after_token, page_cursor, runtime
 from . import views
 from .models import title_of
 from .render import gettext_for
@@ -73,7 +73,10 @@ async def actor_page(request: Request, actor: LocalActor) -> Response:
         meta["feeds"] = _feeds(rt, actor.slug)
         data["meta"] = meta
         return await page(request, "community.html", data, personal=viewer is not None)
-    data = await views.profile(rt, actor, page_number(request) or 1)
+    cursor = page_cursor(request)
+    data = await views.profile(rt, actor, cursor.after if cursor else None)
+    next_after = data.pop("next_after")
+    data["next"] = after_token(next_after) if next_after else None
     data["meta"] = meta
     return await page(request, "profile.html", data)
 
@@ -140,8 +143,9 @@ async def list_page(request: Request, actor: LocalActor, name: str) -> Response:
     """A community's paged list of events, offers, alerts, news or polls."""
     rt = runtime(request)
     viewer = await viewer_of(request)
-    number = page_number(request) or 1
-    items, has_next = await views.listing(rt, actor, name, viewer, page=number)
+    cursor = page_cursor(request)
+    after = cursor.after if cursor else None
+    items, next_after = await views.listing(rt, actor, name, viewer, after=after)
     gettext = gettext_for(environment_locale(request))
     titles = {
         "events": gettext("Upcoming events"),
@@ -153,8 +157,8 @@ async def list_page(request: Request, actor: LocalActor, name: str) -> Response:
     data = {
         "actor": views.actor_info(rt, actor),
         "items": items,
-        "page": number,
-        "has_next": has_next,
+        "first": after is None,
+        "next": after_token(next_after) if next_after else None,
         "meta": {
             "title": f"{titles[name]} · {actor.name}",
             "url": rt.urls.collection(actor.slug, name),

@@ -122,33 +122,35 @@ async def _cards(
     return out
 
 
+Cursor = tuple[float, int]
+
+
 async def listing(
     rt: Runtime,
     community: LocalActor,
     name: str,
     viewer: str | None,
     *,
-    page: int = 1,
+    after: Cursor | None = None,
     size: int = LIST_SIZE,
-    names: dict[str, Any] | None = None,
-) -> tuple[list[dict[str, Any]], bool]:
-    """One page of a community's listing `name` as cards; (cards, has_next)."""
-    cid = rt.urls.actor(community.slug)
-    # Ended polls are left out by the listing's own `end_time > now` condition: a page
-    # view never publishes (closing them is the AS2 collection's and the poll GET's job).
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """One keyset page of a community's listing `name` as cards; (cards, next cursor).
+    Ended polls are left out by the listing's own `end_time > now` condition: a page view
+    never publishes (closing them is the AS2 collection's and the poll GET's job)."""
     found = await listings.page(
         rt.store,
         LISTINGS[name],
-        cid,
+        rt.urls.actor(community.slug),
         now=rt.clock.now(),
-        page=page,
+        after=after,
         size=size + 1,
         public_only=viewer is None,
     )
-    cards = await _cards(rt, found[:size], viewer, names if names is not None else {})
+    shown = found[:size]
+    cards = await _cards(rt, [o for _, o in shown], viewer, {})
     if name == "alerts":
         cards = models.alerts_first(cards)
-    return cards, len(found) > size
+    return cards, (shown[-1][0] if len(found) > size else None)
 
 
 async def home(rt: Runtime) -> dict[str, Any]:
@@ -196,16 +198,16 @@ async def community(rt: Runtime, actor: LocalActor, viewer: str | None) -> dict[
     return data
 
 
-async def profile(rt: Runtime, actor: LocalActor, page: int) -> dict[str, Any]:
+async def profile(rt: Runtime, actor: LocalActor, after: Cursor | None) -> dict[str, Any]:
     uri = rt.urls.actor(actor.slug)
-    found = await listings.by_author(rt.store, uri, page=page, size=LIST_SIZE + 1)
-    posts = await _cards(rt, found[:LIST_SIZE], None, {})
+    found = await listings.by_author(rt.store, uri, size=LIST_SIZE + 1, after=after)
+    shown = found[:LIST_SIZE]
     return {
         "actor": actor_info(rt, actor),
         "followers": await follow_store.count(rt.store, followee=uri),
-        "posts": posts,
-        "page": page,
-        "has_next": len(found) > LIST_SIZE,
+        "posts": await _cards(rt, [o for _, o in shown], None, {}),
+        "first": after is None,
+        "next_after": shown[-1][0] if len(found) > LIST_SIZE else None,
     }
 
 

@@ -103,11 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)
+    from . import cli_webhooks
+
+    cli_webhooks.add_commands(sub, _common)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     ds = db.add_parser("stats", help="rows and bytes per table")
     _common(ds)
     ds.set_defaults(handler=c.db_stats)
+    from .cli_imports import add_import_commands
+
+    add_import_commands(sub, _common)
     return parser
 
 

@@ -16,6 +16,7 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..inbox.worker import InboxWorker
 from ..outbox.delivery import DeliveryWorker
+from ..outbox.import_worker import ImportWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
@@ -29,7 +30,9 @@ from .routes import apps as app_routes
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
+from .routes import imports as import_routes
 from .routes import oauth as oauth_routes
+from .routes import webhooks as webhook_routes
 
 log = logging.getLogger("fedivoisin")
 
@@ -75,6 +78,11 @@ def routes() -> list[Route]:
         Route("/oauth/authorize", oauth_routes.authorize, methods=["GET", "POST"]),
         Route("/oauth/revoke", oauth_routes.revoke, methods=["POST"]),
         Route("/.well-known/oauth-authorization-server", oauth_routes.metadata),
+        # Webhooks (docs/bridge.md).
+        Route("/api/v1/webhooks", webhook_routes.collection, methods=["GET", "POST"]),
+        Route("/api/v1/webhooks/{id}", webhook_routes.item, methods=["GET", "PATCH", "DELETE"]),
+        Route("/api/v1/webhooks/{id}/test", webhook_routes.test_call, methods=["POST"]),
+        *import_routes.ROUTES,
     ]
 
 
@@ -96,7 +104,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             asyncio.create_task(inbox_worker.run(stop)),
             asyncio.create_task(delivery_worker.run(stop)),
         ]
+        import_worker = ImportWorker(rt)
+        tasks.append(asyncio.create_task(import_worker.run(stop)))
         app.state.workers = (inbox_worker, delivery_worker)
+        app.state.import_worker = import_worker
         try:
             yield
         finally:

@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl = domain.add_parser("list", help="list blocked domains")
     _common(dl)
     dl.set_defaults(handler=c.domain_list)
+    from . import cli_moderation
+
+    cli_moderation.add_commands(sub, _common, domain)
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)

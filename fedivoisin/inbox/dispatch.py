@@ -28,7 +28,7 @@ HANDLERS: dict[str, Handler] = {
     "Remove": content.on_record_only,
     "EmojiReact": content.on_record_only,
     "Block": content.on_record_only,
-    "Flag": content.on_record_only,
+    "Flag": report_handlers.on_flag,
     "Move": content.on_record_only,
 }
 

@@ -65,6 +65,7 @@ class Settings:
     retention_delivered: float = 7 * 24 * 3600
     retention_received: float = 30 * 24 * 3600
     retention_alert_deliveries: float = 24 * 3600
+    retention_reports: float = 365 * 24 * 3600
     retention_interval: float = 3600
     extra: dict[str, Any] = field(default_factory=dict)
 

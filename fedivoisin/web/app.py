@@ -98,6 +98,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         ]
         import_worker = ImportWorker(rt)
         tasks.append(asyncio.create_task(import_worker.run(stop)))
+        from ..outbox.retention import RetentionWorker
+
+        tasks.append(asyncio.create_task(RetentionWorker(rt).run(stop)))
         app.state.workers = (inbox_worker, delivery_worker)
         app.state.import_worker = import_worker
         try:

@@ -32,7 +32,10 @@ async def test_suspended_domain_is_refused_everywhere_and_loses_its_follows(
     note = await community_post(inst, "alice", "lilas", token)
     mallory = remote2.add_actor("mallory")
     resp = await post_signed(
-        inst.base_url, "/actors/lilas/inbox", mallory, mallory.activity("Follow", inst.actor("lilas"))
+        inst.base_url,
+        "/actors/lilas/inbox",
+        mallory,
+        mallory.activity("Follow", inst.actor("lilas")),
     )
     assert resp.status_code == 202
     await processed(inst)
@@ -69,8 +72,13 @@ async def test_silenced_domain_is_not_relayed_by_the_mesh(
     now = rt.clock.now()
     await relay_store.add(rt.store, cid, source, ["note"], now)
     await follow_store.upsert(rt.store, cid, source, "accepted", None, now)
-    post = {"id": f"{remote2.origin}/notes/1", "type": "Note", "attributedTo": source,
-            "content": "<p>x</p>", "to": [PUBLIC]}
+    post = {
+        "id": f"{remote2.origin}/notes/1",
+        "type": "Note",
+        "attributedTo": source,
+        "content": "<p>x</p>",
+        "to": [PUBLIC],
+    }
 
     await domain_policies.apply(rt, remote2.host, severity="silence", reason="too loud")
     assert await cm.relay(rt, source, post, "note") == 0
@@ -120,14 +128,18 @@ async def test_subscribed_blocklist_is_refreshed_and_lifts_what_it_drops(
     instance_factory: Any, remote2: FakeRemote
 ) -> None:
     inst: Instance = await instance_factory(blocklist_refresh=0)
-    remote2.serve("/blocklist.csv", b"#domain,#severity\nspam.example,suspend\nold.example,suspend\n",
-                  content_type="text/csv")
+    remote2.serve(
+        "/blocklist.csv",
+        b"#domain,#severity\nspam.example,suspend\nold.example,suspend\n",
+        content_type="text/csv",
+    )
     url = f"{remote2.origin}/blocklist.csv"
     await domain_policies.subscribe(inst.rt, url)
     assert await domain_policies.refresh_subscriptions(inst.rt) == 1
     assert await inst.rt.is_blocked("old.example")
-    remote2.serve("/blocklist.csv", b"#domain,#severity\nspam.example,suspend\n",
-                  content_type="text/csv")
+    remote2.serve(
+        "/blocklist.csv", b"#domain,#severity\nspam.example,suspend\n", content_type="text/csv"
+    )
     await domain_policies.refresh_subscriptions(inst.rt)
     assert await inst.rt.is_blocked("spam.example")
     assert not await inst.rt.is_blocked("old.example")

@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_moderation
 
     cli_moderation.add_commands(sub, _common, domain)
+    cli_moderation.add_actor_commands(actor, _common)
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)

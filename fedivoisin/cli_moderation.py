@@ -204,3 +204,40 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None], do
     common(p)
     p.add_argument("url")
     p.set_defaults(handler=domain_subscribe)
+
+
+async def actor_alias(args: argparse.Namespace) -> int:
+    from .cli_commands import runtime_of
+    from .outbox import moves
+    from .store import actors as actor_store
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        updated = await moves.set_aliases(rt, actor, args.aliases)
+        print(f"{args.slug} alsoKnownAs: {', '.join(updated.also_known_as) or '(none)'}")
+    return 0
+
+
+async def actor_move(args: argparse.Namespace) -> int:
+    from .cli_commands import runtime_of
+    from .outbox import moves
+    from .store import actors as actor_store
+
+    async with runtime_of(args) as rt:
+        actor = await actor_store.require_actor(rt.store, args.slug)
+        doc = await moves.move(rt, actor, args.target)
+        print(f"{args.slug} moved to {doc['target']}; followers are told")
+    return 0
+
+
+def add_actor_commands(actor: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = actor.add_parser("alias", help="accounts this one may be moved from (alsoKnownAs)")
+    common(p)
+    p.add_argument("slug")
+    p.add_argument("aliases", nargs="*", help="actor URLs or handles (none = clear)")
+    p.set_defaults(handler=actor_alias)
+    p = actor.add_parser("move", help="move an account to another (FEP-7628 Move)")
+    common(p)
+    p.add_argument("slug")
+    p.add_argument("target", help="the new account (URL or handle); it must alias this one")
+    p.set_defaults(handler=actor_move)

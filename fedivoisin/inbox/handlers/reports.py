@@ -21,12 +21,5 @@ async def on_create(ctx: Ctx, obj: dict[str, Any]) -> None:
     await reports.apply_reply(ctx.rt, report, ctx.actor, obj)
 
 
-async def on_flag(ctx: Ctx) -> None:
-    """A report from another server (any shape): into the moderation queue."""
-    from ...outbox import flags
-
-    await flags.receive(ctx.rt, ctx.activity, ctx.actor)
-
-
 def register() -> None:
     content.CREATE_HOOKS.append(on_create)

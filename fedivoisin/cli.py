@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_moderation.add_commands(sub, _common, domain)
     cli_moderation.add_actor_commands(actor, _common)
+    cli_moderation.add_indicator_commands(sub, _common)
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)

@@ -241,3 +241,36 @@ def add_actor_commands(actor: Any, common: Callable[[argparse.ArgumentParser], N
     p.add_argument("slug")
     p.add_argument("target", help="the new account (URL or handle); it must alias this one")
     p.set_defaults(handler=actor_move)
+
+
+async def indicators_show(args: argparse.Namespace) -> int:
+    from .cli_commands import runtime_of
+    from .outbox import community as cm
+    from .outbox import indicators
+
+    async with runtime_of(args) as rt:
+        community = await cm.require_community(rt, args.community)
+        if args.send_to:
+            await indicators.send_to_town(rt, community, args.month, args.send_to)
+            print(f"indicators of {args.community} for {args.month} sent to {args.send_to}")
+            return 0
+        if args.town:
+            doc = await indicators.town_totals(rt, community, args.month)
+        else:
+            doc = await indicators.community_figures(rt, community, args.month)
+        if args.csv and not args.town:
+            print(indicators.as_csv(doc), end="")
+        else:
+            print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def add_indicator_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("indicators", help="a community's monthly indicators (small counts hidden)")
+    common(p)
+    p.add_argument("community")
+    p.add_argument("--month", required=True, help="YYYY-MM (a month that is over)")
+    p.add_argument("--csv", action="store_true")
+    p.add_argument("--send-to", help="send them, signed, to a town's community (actor URL)")
+    p.add_argument("--town", action="store_true", help="totals received by this town community")
+    p.set_defaults(handler=indicators_show)

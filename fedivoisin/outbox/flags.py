@@ -67,7 +67,7 @@ async def receive(rt: Runtime, doc: dict[str, Any], sender: str) -> int | None:
         if community is None and await cm.community_actor(rt, uri):
             community = uri
     fid = doc.get("id")
-    uri = fid if isinstance(fid, str) else new_id(rt, "flag")
+    uri = fid if isinstance(fid, str) else new_id(rt)
     return await flag_store.insert(
         rt.store,
         uri=uri,
@@ -192,7 +192,7 @@ async def report(
     acc, objs, community = await _classify(rt, found)
     account = account or acc
     reporter_uri = rt.urls.actor(reporter.slug)
-    uri = new_id(rt, "flag")
+    uri = new_id(rt)
     fid = await flag_store.insert(
         rt.store,
         uri=uri,

@@ -28,6 +28,7 @@ from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
 from .routes import imports as import_routes
+from .routes import indicators as indicator_routes
 from .routes import moderation as moderation_routes
 from .routes import oauth as oauth_routes
 from .routes import webhooks as webhook_routes
@@ -75,6 +76,7 @@ def routes() -> list[Route]:
         Route("/api/v1/webhooks/{id}/test", webhook_routes.test_call, methods=["POST"]),
         *import_routes.ROUTES,
         *moderation_routes.ROUTES,
+        *indicator_routes.ROUTES,
     ]
 
 

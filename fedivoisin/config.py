@@ -145,7 +145,11 @@ def load_settings(
     typed = {k: _coerce(k, fields[k].type, v) for k, v in values.items()}
     settings = Settings(**typed)
     if not settings.base_url:
-        settings = dataclasses.replace(settings, base_url=f"http://{settings.host}:{settings.port}")
+        settings = dataclasses.replace(
+            settings,
+            base_url=f"http://{settings.host}:{settings.port}",
+            extra={**settings.extra, "base_url_defaulted": True},
+        )
     validate(settings)
     return settings
 

@@ -87,7 +87,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.db_path)
         rt = Runtime(settings=settings, store=store, clock=clock)
-        await admin.ensure_instance_actor(store, clock, settings.instance_name)
+        try:
+            await admin.ensure_instance_actor(store, clock, settings.instance_name)
+            await admin.record_origin(store, settings.origin)
+        except BaseException:
+            # aiosqlite's thread is not a daemon: a failed start-up that left it open kept
+            # the process alive forever instead of exiting (issue 17).
+            await store.close()
+            raise
         if settings.allow_private_networks:
             log.warning("allow_private_networks is ON: plain http and private addresses allowed")
         app.state.runtime = rt

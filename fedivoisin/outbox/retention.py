@@ -6,7 +6,8 @@ What it purges, each after its own configurable delay (0 = keep forever):
 - `retention_alert_deliveries` (1 day): delivery rows of expired alerts (who was alerted);
 - `retention_received` (30 days): received activities of actors nobody here follows and no
   community counts as a member (with their inbox listings);
-- `retention_reports` (365 days): resolved reports.
+- `retention_reports` (365 days): resolved reports;
+- webhook event payloads, after `retention_delivered`, once none of their calls is pending.
 Processed inbox queue rows are purged by the inbox worker itself as it processes them.
 `run_once()` does one pass (tests call it with an injected clock); `run()` loops every
 `retention_interval` seconds and also refreshes subscribed blocklists when due.
@@ -30,6 +31,7 @@ class Purged:
     alert_deliveries: int
     activities: int
     reports: int
+    webhook_events: int
 
 
 class RetentionWorker:
@@ -49,6 +51,7 @@ class RetentionWorker:
             alert_deliveries=await after(s.retention_alert_deliveries, store.expired_deliveries),
             activities=await after(s.retention_received, store.unfollowed_activities),
             reports=await after(s.retention_reports, store.resolved_flags),
+            webhook_events=await after(s.retention_delivered, store.webhook_events),
         )
         if any(vars(purged).values()):
             log.info("retention: %s", purged)

@@ -43,3 +43,12 @@ async def resolved_flags(store: Store, before: float) -> int:
     return await store.execute(
         "DELETE FROM flags WHERE state = 'resolved' AND resolved_at < ?", (before,)
     )
+
+
+async def webhook_events(store: Store, before: float) -> int:
+    """Webhook event payloads (they can name members) once no call of theirs is pending."""
+    return await store.execute(
+        "DELETE FROM webhook_events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM"
+        " deliveries d WHERE d.state = 'pending' AND d.activity_uri LIKE '%:' || webhook_events.id)",
+        (before,),
+    )

@@ -37,7 +37,7 @@ def is_blocked_in(blocked: frozenset[str], host: str) -> bool:
 async def add(store: Store, host: str, reason: str, now: float) -> None:
     await store.execute(
         "INSERT INTO domain_blocks (host, reason, created_at) VALUES (?, ?, ?)"
-        " ON CONFLICT(host) DO UPDATE SET reason = excluded.reason",
+        " ON CONFLICT(host) DO UPDATE SET reason = excluded.reason, severity = 'suspend'",
         (host, reason, now),
     )
 

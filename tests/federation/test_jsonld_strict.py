@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from fedivoisin.outbox import community as cm
-from fedivoisin.protocol.context import expand
+from fedivoisin.protocol.context import _jsonld, expand, offline_document_loader
 from fedivoisin.protocol.urls import INSTANCE_SLUG
 from tests.kinds.helpers import PUBLIC, post
 from tests.kinds.test_roundtrip import KINDS
@@ -26,7 +26,35 @@ from tests.rig.peer import RecordingPeer
 
 #: What a strict reader may put before a document's own contexts (bovine's framing
 #: context carries did v1; Fedify loads data-integrity and multikey, all @protected).
-PROTECTED_PREFIXES: list[list[str]] = [
+#: bovine 0.5.19 `bovine.jsonld.bovine_context` (what bovine compacts everything into) and
+#: `default_context` (what it assumes when a document has none), read from its source.
+BOVINE_CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    {
+        "publicKey": {"@id": "https://w3id.org/security#publicKey", "@type": "@id"},
+        "publicKeyPem": "https://w3id.org/security#publicKeyPem",
+        "owner": {"@id": "https://w3id.org/security#owner", "@type": "@id"},
+        "to": {"@id": "as:to", "@type": "@id", "@container": "@set"},
+        "cc": {"@id": "as:cc", "@type": "@id", "@container": "@set"},
+        "tag": {"@id": "as:tag", "@type": "@id", "@container": "@set"},
+        "items": {"@id": "as:items", "@type": "@id", "@container": "@set"},
+        "attachment": {"@id": "as:attachment", "@type": "@id", "@container": "@set"},
+        "Hashtag": "as:Hashtag",
+    },
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/multikey/v1",
+]
+BOVINE_DEFAULT_CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/multikey/v1",
+    {"Hashtag": "as:Hashtag"},
+]
+
+PROTECTED_PREFIXES: list[list[Any]] = [
+    BOVINE_CONTEXT,
+    BOVINE_DEFAULT_CONTEXT,
     ["https://www.w3.org/ns/did/v1"],
     ["https://w3id.org/security/data-integrity/v1"],
     ["https://w3id.org/security/multikey/v1"],
@@ -40,7 +68,7 @@ PROTECTED_PREFIXES: list[list[str]] = [
 ]
 
 
-def _with_prefix(doc: dict[str, Any], prefix: list[str]) -> dict[str, Any]:
+def _with_prefix(doc: dict[str, Any], prefix: list[Any]) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     own = out.get("@context", [])
     out["@context"] = [*prefix, *(own if isinstance(own, list) else [own])]
@@ -56,6 +84,12 @@ def _check(label: str, doc: dict[str, Any], failures: list[str]) -> None:
             failures.append(f"{label} with {prefix or 'nothing'} prepended: {exc} {exc!r}")
             continue
         assert expanded, label
+    try:  # bovine then compacts what it expanded into its own context
+        _jsonld().compact(
+            expand(doc), {"@context": BOVINE_CONTEXT}, {"documentLoader": offline_document_loader}
+        )
+    except Exception as exc:  # noqa: BLE001
+        failures.append(f"{label} compacted into bovine's context: {exc!r}")
 
 
 async def _get(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
@@ -95,7 +129,9 @@ async def test_every_document_we_serve_and_send_expands_strictly(instance: Insta
             alice,
             {"type": "Update", "object": {**note, "content": "<p>Ouvert le dimanche.</p>"}},
         )
-        await post(inst, "alice", alice, {"type": "Like", "object": posted["event"]["object"]["id"]})
+        await post(
+            inst, "alice", alice, {"type": "Like", "object": posted["event"]["object"]["id"]}
+        )
         await post(inst, "alice", alice, {"type": "Delete", "object": note["id"]})
 
         async def all_kinds_arrived() -> bool:

@@ -63,3 +63,11 @@ async def both_ways(
     for r in rows:
         ways[r["dir"]].append((r["uri"], orjson.loads(r["kinds"])))
     return ways
+
+
+async def announcers(store: Store, object_uri: str) -> list[str]:
+    """Local communities that announced `object_uri` (its Updates and Deletes follow)."""
+    rows = await store.fetchall(
+        "SELECT community FROM relayed WHERE object_uri = ? ORDER BY community", (object_uri,)
+    )
+    return [r["community"] for r in rows]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .. import admin
 from ..clock import Clock, SystemClock
@@ -19,6 +19,7 @@ from ..outbox.delivery import DeliveryWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
+from .mastodon.routes import routes as mastodon_routes
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
 from .routes import actors, inbox, objects, outbox, wellknown
@@ -31,7 +32,7 @@ from .routes import oauth as oauth_routes
 log = logging.getLogger("fedivoisin")
 
 
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     return [
         # Inboxes first: they take most of the traffic, and routes are matched in order.
         Route("/inbox", inbox.shared_inbox, methods=["POST"]),
@@ -65,6 +66,8 @@ def routes() -> list[Route]:
         Route("/oauth/authorize", oauth_routes.authorize, methods=["GET", "POST"]),
         Route("/oauth/revoke", oauth_routes.revoke, methods=["POST"]),
         Route("/.well-known/oauth-authorization-server", oauth_routes.metadata),
+        # The Mastodon client API (docs/mastodon-api.md).
+        *mastodon_routes(),
     ]
 
 

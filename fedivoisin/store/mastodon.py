@@ -1,0 +1,402 @@
+"""SQL of the Mastodon client API: account and status ids, timelines as keyset queries,
+counts, favourites, notifications (read from inbox_items), markers, idempotency keys,
+per-resident blocks and mutes. Paging never uses OFFSET: every page is `id < max_id`,
+`id > since_id` or `id > min_id` (ascending, then reversed) with a LIMIT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from .db import Store
+
+
+@dataclass(frozen=True)
+class Page:
+    """Keyset bounds of one page (Mastodon's max_id / since_id / min_id / limit)."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    id: int
+    object_uri: str
+    announce_uri: str | None
+    account_uri: str
+    created_at: float
+
+
+def _status(r: sqlite3.Row) -> StatusRow:
+    return StatusRow(r["id"], r["object_uri"], r["announce_uri"], r["account_uri"], r["created_at"])
+
+
+def _keyset(column: str, page: Page) -> tuple[str, list[Any], str]:
+    """WHERE fragment, its parameters and the ORDER BY (ascending for min_id)."""
+    where, params = [], []
+    if page.max_id is not None:
+        where.append(f"{column} < ?")
+        params.append(page.max_id)
+    lower = page.min_id if page.min_id is not None else page.since_id
+    if lower is not None:
+        where.append(f"{column} > ?")
+        params.append(lower)
+    order = "ASC" if page.min_id is not None else "DESC"
+    return (" AND " + " AND ".join(where)) if where else "", params, f"{column} {order}"
+
+
+# -- ids -------------------------------------------------------------------------------
+
+
+async def account_id(store: Store, uri: str) -> int:
+    r = await store.fetchone("SELECT id FROM account_ids WHERE uri = ?", (uri,))
+    if r is not None:
+        return int(r["id"])
+    await store.execute("INSERT OR IGNORE INTO account_ids (uri) VALUES (?)", (uri,))
+    r = await store.fetchone("SELECT id FROM account_ids WHERE uri = ?", (uri,))
+    assert r is not None
+    return int(r["id"])
+
+
+async def account_uri(store: Store, id_: int) -> str | None:
+    r = await store.fetchone("SELECT uri FROM account_ids WHERE id = ?", (id_,))
+    return str(r["uri"]) if r else None
+
+
+async def status(store: Store, id_: int) -> StatusRow | None:
+    r = await store.fetchone("SELECT * FROM statuses WHERE id = ?", (id_,))
+    return _status(r) if r else None
+
+
+async def original_ids(store: Store, object_uris: list[str]) -> dict[str, int]:
+    if not object_uris:
+        return {}
+    marks = ",".join("?" * len(object_uris))
+    rows = await store.fetchall(
+        f"SELECT id, object_uri FROM statuses WHERE announce_uri IS NULL"
+        f" AND object_uri IN ({marks})",
+        object_uris,
+    )
+    return {r["object_uri"]: int(r["id"]) for r in rows}
+
+
+async def reblog_of(store: Store, object_uri: str, actor_uri: str) -> StatusRow | None:
+    r = await store.fetchone(
+        "SELECT * FROM statuses WHERE object_uri = ? AND account_uri = ?"
+        " AND announce_uri IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (object_uri, actor_uri),
+    )
+    return _status(r) if r else None
+
+
+# -- timelines ---------------------------------------------------------------------------
+
+_VISIBLE_OBJECT = (
+    "JOIN objects o ON o.uri = s.object_uri"
+    " WHERE o.deleted IS NULL AND coalesce(o.lifecycle, '') != 'vote'"
+)
+
+
+async def _statuses(store: Store, where: str, params: list[Any], page: Page) -> list[StatusRow]:
+    extra, kparams, order = _keyset("s.id", page)
+    rows = await store.fetchall(
+        f"SELECT s.* FROM statuses s {_VISIBLE_OBJECT} AND ({where}){extra}"
+        f" ORDER BY {order} LIMIT ?",
+        [*params, *kparams, page.limit],
+    )
+    out = [_status(r) for r in rows]
+    return out[::-1] if page.min_id is not None else out
+
+
+async def home(store: Store, me: str, page: Page) -> list[StatusRow]:
+    """Own statuses, those of followed accounts, posts in followed communities, and
+    posts addressed to me by name (mentions, direct)."""
+    followed = "SELECT followee FROM follows WHERE follower = ? AND state = 'accepted'"
+    where = (
+        f"s.account_uri = ? OR s.account_uri IN ({followed})"
+        f" OR (s.announce_uri IS NULL AND o.community_uri IN ({followed}))"
+        " OR (s.announce_uri IS NULL AND instr(o.addressees, ?) > 0)"
+    )
+    return await _statuses(store, where, [me, me, me, f'"{me}"'], page)
+
+
+async def public(store: Store, page: Page, *, local_only: bool) -> list[StatusRow]:
+    where = "s.announce_uri IS NULL AND o.public = 1"
+    if local_only:
+        where += " AND o.local = 1"
+    return await _statuses(store, where, [], page)
+
+
+async def tagged(store: Store, tag: str, page: Page, *, local_only: bool) -> list[StatusRow]:
+    where = (
+        "s.announce_uri IS NULL AND o.public = 1 AND EXISTS (SELECT 1 FROM"
+        " json_each(o.document, '$.tag') t WHERE json_extract(t.value, '$.type') = 'Hashtag'"
+        " AND lower(ltrim(json_extract(t.value, '$.name'), '#')) = ?)"
+    )
+    if local_only:
+        where += " AND o.local = 1"
+    return await _statuses(store, where, [tag.lower().lstrip("#")], page)
+
+
+async def by_account(
+    store: Store, uri: str, page: Page, *, exclude_replies: bool, exclude_reblogs: bool
+) -> list[StatusRow]:
+    where = "s.account_uri = ?"
+    if exclude_replies:
+        where += " AND (o.in_reply_to IS NULL OR s.announce_uri IS NOT NULL)"
+    if exclude_reblogs:
+        where += " AND s.announce_uri IS NULL"
+    return await _statuses(store, where, [uri], page)
+
+
+async def count_by_account(store: Store, uri: str) -> int:
+    r = await store.fetchone(
+        f"SELECT count(*) AS n FROM statuses s {_VISIBLE_OBJECT} AND s.account_uri = ?", (uri,)
+    )
+    return int(r["n"]) if r else 0
+
+
+async def search_statuses(store: Store, text: str, limit: int) -> list[StatusRow]:
+    """Local public statuses whose content contains the text (case-insensitive)."""
+    like = "%" + text.replace("%", "").replace("_", "") + "%"
+    rows = await store.fetchall(
+        f"SELECT s.* FROM statuses s {_VISIBLE_OBJECT} AND s.announce_uri IS NULL"
+        " AND o.local = 1 AND o.public = 1 AND (json_extract(o.document, '$.content') LIKE ?"
+        " OR json_extract(o.document, '$.name') LIKE ?) ORDER BY s.id DESC LIMIT ?",
+        (like, like, limit),
+    )
+    return [_status(r) for r in rows]
+
+
+# -- counts and the viewer's own interactions ------------------------------------------------
+
+
+async def _grouped(store: Store, sql: str, uris: list[str], *extra: Any) -> dict[str, int]:
+    if not uris:
+        return {}
+    marks = ",".join("?" * len(uris))
+    rows = await store.fetchall(sql.format(marks=marks), [*uris, *extra])
+    return {r["k"]: int(r["n"]) for r in rows}
+
+
+async def counts(store: Store, uris: list[str]) -> dict[str, tuple[int, int, int]]:
+    """object uri → (replies, reblogs, favourites)."""
+    replies = await _grouped(
+        store,
+        "SELECT in_reply_to AS k, count(*) AS n FROM objects WHERE in_reply_to IN ({marks})"
+        " AND deleted IS NULL AND coalesce(lifecycle, '') != 'vote' GROUP BY in_reply_to",
+        uris,
+    )
+    reblogs = await _grouped(
+        store,
+        "SELECT object_uri AS k, count(*) AS n FROM statuses WHERE object_uri IN ({marks})"
+        " AND announce_uri IS NOT NULL GROUP BY object_uri",
+        uris,
+    )
+    favs = await _grouped(
+        store,
+        "SELECT object_uri AS k, count(*) AS n FROM favourites WHERE object_uri IN ({marks})"
+        " GROUP BY object_uri",
+        uris,
+    )
+    return {u: (replies.get(u, 0), reblogs.get(u, 0), favs.get(u, 0)) for u in uris}
+
+
+async def mine(store: Store, uris: list[str], me: str) -> tuple[set[str], set[str]]:
+    """Which of these objects the viewer favourited, and reblogged."""
+    if not uris:
+        return set(), set()
+    marks = ",".join("?" * len(uris))
+    favs = await store.fetchall(
+        f"SELECT object_uri FROM favourites WHERE actor_uri = ? AND object_uri IN ({marks})",
+        [me, *uris],
+    )
+    boosts = await store.fetchall(
+        f"SELECT object_uri FROM statuses WHERE account_uri = ? AND announce_uri IS NOT NULL"
+        f" AND object_uri IN ({marks})",
+        [me, *uris],
+    )
+    return {r["object_uri"] for r in favs}, {r["object_uri"] for r in boosts}
+
+
+async def favourite_activity(store: Store, object_uri: str, me: str) -> str | None:
+    r = await store.fetchone(
+        "SELECT activity_uri FROM favourites WHERE object_uri = ? AND actor_uri = ?",
+        (object_uri, me),
+    )
+    return str(r["activity_uri"]) if r else None
+
+
+async def favouriters(store: Store, object_uri: str, limit: int) -> list[str]:
+    rows = await store.fetchall(
+        "SELECT actor_uri FROM favourites WHERE object_uri = ? ORDER BY created_at DESC LIMIT ?",
+        (object_uri, limit),
+    )
+    return [r["actor_uri"] for r in rows]
+
+
+async def rebloggers(store: Store, object_uri: str, limit: int) -> list[str]:
+    rows = await store.fetchall(
+        "SELECT account_uri FROM statuses WHERE object_uri = ? AND announce_uri IS NOT NULL"
+        " ORDER BY id DESC LIMIT ?",
+        (object_uri, limit),
+    )
+    return [r["account_uri"] for r in rows]
+
+
+# -- notifications: the resident's inbox items, newest first -----------------------------------
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: int
+    received_at: float
+    activity_uri: str
+    type: str
+    actor_uri: str
+    object_uri: str | None
+    document: str
+
+
+async def inbox_entries(store: Store, slug: str, page: Page) -> list[InboxEntry]:
+    extra, params, order = _keyset("i.id", page)
+    rows = await store.fetchall(
+        "SELECT i.id, i.received_at, a.uri, a.type, a.actor_uri, a.object_uri, a.document"
+        " FROM inbox_items i JOIN activities a ON a.uri = i.activity_uri"
+        " WHERE i.owner = ? AND a.type IN ('Follow', 'Like', 'Announce', 'Create', 'Update')"
+        f"{extra} ORDER BY {order} LIMIT ?",
+        [slug, *params, page.limit],
+    )
+    out = [InboxEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+    return out[::-1] if page.min_id is not None else out
+
+
+async def inbox_entry(store: Store, slug: str, id_: int) -> InboxEntry | None:
+    rows = await inbox_entries(store, slug, Page(max_id=id_ + 1, since_id=id_ - 1, limit=1))
+    return rows[0] if rows else None
+
+
+async def dismiss(store: Store, slug: str, id_: int | None) -> None:
+    if id_ is None:
+        await store.execute("DELETE FROM inbox_items WHERE owner = ?", (slug,))
+    else:
+        await store.execute("DELETE FROM inbox_items WHERE owner = ? AND id = ?", (slug, id_))
+
+
+# -- markers, idempotency, blocks and mutes ------------------------------------------------
+
+
+async def markers(store: Store, slug: str) -> list[sqlite3.Row]:
+    return await store.fetchall("SELECT * FROM markers WHERE owner = ?", (slug,))
+
+
+async def set_marker(store: Store, slug: str, timeline: str, last_read_id: str, now: float) -> None:
+    await store.execute(
+        "INSERT INTO markers (owner, timeline, last_read_id, version, updated_at)"
+        " VALUES (?, ?, ?, 1, ?) ON CONFLICT (owner, timeline) DO UPDATE SET"
+        " last_read_id = excluded.last_read_id, version = markers.version + 1,"
+        " updated_at = excluded.updated_at",
+        (slug, timeline, last_read_id, now),
+    )
+
+
+async def idempotent(store: Store, slug: str, key: str, since: float) -> str | None:
+    r = await store.fetchone(
+        "SELECT object_uri FROM idempotency_keys WHERE owner = ? AND key = ? AND created_at > ?",
+        (slug, key, since),
+    )
+    return str(r["object_uri"]) if r else None
+
+
+async def remember_key(store: Store, slug: str, key: str, object_uri: str, now: float) -> None:
+    await store.execute(
+        "INSERT OR REPLACE INTO idempotency_keys (owner, key, object_uri, created_at)"
+        " VALUES (?, ?, ?, ?)",
+        (slug, key, object_uri, now),
+    )
+
+
+async def set_block(store: Store, owner: str, target: str, kind: str, on: bool, now: float) -> None:
+    if on:
+        await store.execute(
+            "INSERT OR IGNORE INTO account_blocks (owner, target, kind, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (owner, target, kind, now),
+        )
+    else:
+        await store.execute(
+            "DELETE FROM account_blocks WHERE owner = ? AND target = ? AND kind = ?",
+            (owner, target, kind),
+        )
+
+
+async def blocked(store: Store, owner: str, kind: str) -> list[str]:
+    rows = await store.fetchall(
+        "SELECT target FROM account_blocks WHERE owner = ? AND kind = ? ORDER BY created_at DESC",
+        (owner, kind),
+    )
+    return [r["target"] for r in rows]
+
+
+async def hidden_for(store: Store, owner: str) -> set[str]:
+    """Accounts whose statuses the resident does not want to see (blocked or muted)."""
+    rows = await store.fetchall("SELECT target FROM account_blocks WHERE owner = ?", (owner,))
+    return {r["target"] for r in rows}
+
+
+async def blocks_between(store: Store, me: str, other: str) -> set[tuple[str, str]]:
+    rows = await store.fetchall(
+        "SELECT owner, kind FROM account_blocks WHERE (owner = ? AND target = ?)"
+        " OR (owner = ? AND target = ?)",
+        (me, other, other, me),
+    )
+    return {(r["owner"], r["kind"]) for r in rows}
+
+
+# -- follows lists (keyset on follows.id) --------------------------------------------------
+
+
+async def follow_page(
+    store: Store, *, followee: str | None, follower: str | None, state: str, page: Page
+) -> list[tuple[int, str]]:
+    """(follows.id, the other actor) for followers of `followee` or accounts `follower`
+    follows."""
+    extra, params, order = _keyset("id", page)
+    if followee is not None:
+        sql = "SELECT id, follower AS other FROM follows WHERE followee = ? AND state = ?"
+        first: list[Any] = [followee, state]
+    else:
+        sql = "SELECT id, followee AS other FROM follows WHERE follower = ? AND state = ?"
+        first = [follower, state]
+    rows = await store.fetchall(
+        f"{sql}{extra} ORDER BY {order} LIMIT ?", [*first, *params, page.limit]
+    )
+    out = [(int(r["id"]), str(r["other"])) for r in rows]
+    return out[::-1] if page.min_id is not None else out
+
+
+async def last_activity(store: Store, actor: str, type_: str, object_uri: str) -> str | None:
+    r = await store.fetchone(
+        "SELECT uri FROM activities WHERE actor_uri = ? AND type = ? AND object_uri = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (actor, type_, object_uri),
+    )
+    return str(r["uri"]) if r else None
+
+
+async def find_accounts(store: Store, text: str, limit: int) -> list[str]:
+    """Local actors and known remote actors whose name or username contains the text."""
+    like = "%" + text.replace("%", "").replace("_", "") + "%"
+    rows = await store.fetchall(
+        "SELECT slug AS k, NULL AS uri FROM actors WHERE deleted_at IS NULL"
+        " AND type != 'Application' AND (slug LIKE ? OR name LIKE ?)"
+        " UNION ALL SELECT NULL AS k, uri FROM remote_actors WHERE gone = 0"
+        " AND (preferred_username LIKE ? OR name LIKE ?) LIMIT ?",
+        (like, like, like, like, limit),
+    )
+    return [("slug:" + r["k"]) if r["k"] else r["uri"] for r in rows]

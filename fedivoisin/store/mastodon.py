@@ -154,11 +154,14 @@ async def by_account(
     return await _statuses(store, where, [uri], page)
 
 
-async def count_by_account(store: Store, uri: str) -> int:
+async def count_by_account(store: Store, uri: str) -> tuple[int, float | None]:
+    """How many statuses the account has, and when it last posted."""
     r = await store.fetchone(
-        f"SELECT count(*) AS n FROM statuses s {_VISIBLE_OBJECT} AND s.account_uri = ?", (uri,)
+        f"SELECT count(*) AS n, max(s.created_at) AS last FROM statuses s {_VISIBLE_OBJECT}"
+        " AND s.account_uri = ?",
+        (uri,),
     )
-    return int(r["n"]) if r else 0
+    return (int(r["n"]), r["last"]) if r else (0, None)
 
 
 async def search_statuses(store: Store, text: str, limit: int) -> list[StatusRow]:
@@ -400,3 +403,14 @@ async def find_accounts(store: Store, text: str, limit: int) -> list[str]:
         (like, like, like, like, limit),
     )
     return [("slug:" + r["k"]) if r["k"] else r["uri"] for r in rows]
+
+
+async def own_votes(store: Store, question_uri: str, voter: str) -> set[str]:
+    """Options the voter chose, from their own vote Notes (known at once, local or remote
+    poll, before the poll's server has counted them)."""
+    rows = await store.fetchall(
+        "SELECT json_extract(document, '$.name') AS name FROM objects WHERE in_reply_to = ?"
+        " AND attributed_to = ? AND deleted IS NULL AND lifecycle = 'vote'",
+        (question_uri, voter),
+    )
+    return {str(r["name"]) for r in rows}

@@ -58,6 +58,7 @@ class AccountInfo:
     followers_count: int = 0
     following_count: int = 0
     statuses_count: int = 0
+    last_status_at: float | None = None
     avatar: str = ""
     header: str = ""
     fields: list[dict[str, Any]] = field(default_factory=list)
@@ -87,7 +88,9 @@ def account(a: AccountInfo, *, source: bool = False) -> dict[str, Any]:
         "followers_count": a.followers_count,
         "following_count": a.following_count,
         "statuses_count": a.statuses_count,
-        "last_status_at": None,
+        # A day, as Mastodon gives it; the creation day before any status (masto.js
+        # declares it non-null).
+        "last_status_at": iso(a.last_status_at or a.created_at)[:10],
         "hide_collections": False,
         "noindex": False,
         "emojis": [],
@@ -398,7 +401,7 @@ def status(
         "sensitive": bool(doc.get("sensitive")) or bool(spoiler_text(doc, kind)),
         "spoiler_text": spoiler_text(doc, kind),
         "media_attachments": media_attachments(doc),
-        "application": None,
+        "application": {"name": "fedivoisin", "website": None},
         "mentions": mentions,
         "tags": hashtags(doc, tag_url),
         "emojis": [],
@@ -464,7 +467,7 @@ def relationship(
         "following": following,
         "showing_reblogs": following,
         "notifying": False,
-        "languages": None,
+        "languages": [],
         "followed_by": followed_by,
         "blocking": blocking,
         "blocked_by": blocked_by,

@@ -46,7 +46,7 @@ class Presenter:
         avatar = rt.urls.origin + AVATAR_PATH
         followers = await follow_store.count(store, followee=uri)
         following = await follow_store.count(store, follower=uri)
-        statuses = await mstore.count_by_account(store, uri)
+        statuses, last_status = await mstore.count_by_account(store, uri)
         slug = rt.urls.slug_of(uri)
         if slug is not None and uri == rt.urls.actor(slug):
             local = await actor_store.get_actor(store, slug)
@@ -66,6 +66,7 @@ class Presenter:
                 followers_count=followers,
                 following_count=following,
                 statuses_count=statuses,
+                last_status_at=last_status,
                 avatar=avatar,
                 header=avatar,
             )
@@ -93,6 +94,7 @@ class Presenter:
             followers_count=followers,
             following_count=following,
             statuses_count=statuses,
+            last_status_at=last_status,
             avatar=avatar,
             header=rt.urls.origin + AVATAR_PATH,
         )
@@ -231,9 +233,8 @@ class Presenter:
 
             parsed = parse_object(obj.document).poll
             names = [o.name for o in parsed.options] if parsed else []
-            for i, name in enumerate(names):
-                if await poll_store.has_voted(store, obj.uri, self.viewer, name):
-                    own.append(i)
+            chosen = await mstore.own_votes(store, obj.uri, self.viewer)
+            own = [i for i, name in enumerate(names) if name in chosen]
         return entities.poll(
             obj.document, id_=id_, tally=tally, voters=voters, own=own, now=self.rt.clock.now()
         )

@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="bind port (default 8080)")
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        default=None,
+        help="log one line per request (setting access_log; off by default)",
+    )
     serve.set_defaults(handler=c.serve)
 
     community = sub.add_parser("community", help="manage communities").add_subparsers(
@@ -97,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    ds = db.add_parser("stats", help="rows and bytes per table")
+    _common(ds)
+    ds.set_defaults(handler=c.db_stats)
     return parser
 
 

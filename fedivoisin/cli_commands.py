@@ -43,7 +43,9 @@ def serve(args: argparse.Namespace) -> int:
 
     from .web.app import create_app
 
-    settings = settings_from(args, host=args.host, port=args.port)
+    settings = settings_from(
+        args, host=args.host, port=args.port, access_log=getattr(args, "access_log", None)
+    )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -54,6 +56,7 @@ def serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        access_log=settings.access_log,
         proxy_headers=True,
         server_header=False,
     )
@@ -233,6 +236,15 @@ async def queue_retry(args: argparse.Namespace) -> int:
         host = block_store.normalise_host(args.host)
         n = await deliveries.retry_host(store, host, SystemClock().now())
         print(f"{n} deliveries to {host} will be retried now")
+    return 0
+
+
+async def db_stats(args: argparse.Namespace) -> int:
+    from .store import stats
+
+    async with opened(args) as (_, store):
+        found, method = await stats.table_stats(store)
+    print(stats.render(found, method))
     return 0
 
 

@@ -48,6 +48,9 @@ class Settings:
     unavailable_after_days: int = 3
     worker_poll_interval: float = 1.0
     log_level: str = "info"
+    # uvicorn's one line per request: off by default (issue 16: it costs throughput and
+    # disk at fediverse request rates); `serve --access-log` turns it on.
+    access_log: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

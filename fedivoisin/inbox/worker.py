@@ -65,10 +65,10 @@ async def process(rt: Runtime, row: Received) -> None:
         # Security fix (tests/security): recording a refused activity listed it in the
         # addressees' inboxes WITH its forged embedded object (someone else's note, a
         # takeover of an existing one, 10 000 tags). Drop it without a trace instead.
-        log.info("%s %s refused: %s", ctx.type, ctx.id, reason)
+        log.debug("%s %s refused: %s", ctx.type, ctx.id, reason)
         return
     except Ignored as reason:
-        log.info("%s %s ignored: %s", ctx.type, ctx.id, reason)
+        log.debug("%s %s ignored: %s", ctx.type, ctx.id, reason)
     aid = ctx.id or row.activity_uri
     if not ctx.local_origin:
         obj = ctx.activity.get("object")

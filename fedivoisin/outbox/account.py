@@ -13,7 +13,9 @@ from ..actor_document import actor_document_of
 from ..clock import iso
 from ..protocol.documents import PUBLIC
 from ..runtime import Runtime
+from ..store import activities as activity_store
 from ..store import actors as actor_store
+from ..store import inbox_items
 from ..store.actors import LocalActor
 from .publish import publish
 
@@ -25,14 +27,8 @@ async def export(rt: Runtime, actor: LocalActor) -> dict[str, Any]:
     objects = await store.fetchall(
         "SELECT document, deleted FROM objects WHERE attributed_to = ? ORDER BY id", (me,)
     )
-    activities = await store.fetchall(
-        "SELECT document FROM activities WHERE actor_uri = ? AND local = 1 ORDER BY id", (me,)
-    )
-    received = await store.fetchall(
-        "SELECT a.document FROM inbox_items i JOIN activities a ON a.uri = i.activity_uri"
-        " WHERE i.owner = ? ORDER BY i.id",
-        (actor.slug,),
-    )
+    activities = await activity_store.local_documents(store, me)
+    received = await inbox_items.documents(store, actor.slug)
     follows = await store.fetchall(
         "SELECT follower, followee, state FROM follows WHERE follower = ? OR followee = ?", (me, me)
     )
@@ -48,8 +44,8 @@ async def export(rt: Runtime, actor: LocalActor) -> dict[str, Any]:
             {**orjson.loads(r["document"]), **({"deleted": True} if r["deleted"] else {})}
             for r in objects
         ],
-        "outbox": [orjson.loads(r["document"]) for r in activities],
-        "inbox": [orjson.loads(r["document"]) for r in received],
+        "outbox": activities,
+        "inbox": received,
         "following": [r["followee"] for r in follows if r["follower"] == me],
         "followers": [
             {"actor": r["follower"], "state": r["state"]} for r in follows if r["followee"] == me

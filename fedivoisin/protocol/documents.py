@@ -228,3 +228,27 @@ def ordered_collection_page(
     if page > 1:
         doc["prev"] = f"{collection_id}?page={page - 1}"
     return doc
+
+
+def keyset_page(
+    collection_id: str,
+    page_id: str,
+    items: list[Any],
+    *,
+    next_id: str | None,
+    total: int | None = None,
+) -> dict[str, Any]:
+    """An OrderedCollectionPage addressed by a cursor (`?max_id=` / `?after=`): `next` is
+    the page after its last item, so pages never repeat or skip items as new ones arrive."""
+    doc: dict[str, Any] = {
+        "@context": AS2,
+        "id": page_id,
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "orderedItems": items,
+    }
+    if total is not None:
+        doc["totalItems"] = total
+    if next_id is not None:
+        doc["next"] = next_id
+    return doc

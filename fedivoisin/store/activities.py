@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from . import versions
 from .db import Store
+from .zdict import ZDICT_V1
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,49 @@ class StoredObject:
     end_time: float | None
 
 
+#: Documents above this size are zlib-compressed (with the preset dictionary of
+#: store/zdict.py) when that saves at least a fifth.
+COMPRESS_ABOVE = 512
+
+
+def encode_document(doc: dict[str, Any]) -> bytes:
+    """orjson bytes, or zlib of them (a JSON document starts with `{`, a zlib stream with
+    0x78, so readers tell them apart without a flag). The preset dictionary holds the
+    @context values and key fragments every activity repeats: ~2 KB Mastodon activities
+    shrink to a few hundred bytes (docs/performance.md "Storage")."""
+    raw = orjson.dumps(doc)
+    if len(raw) > COMPRESS_ABOVE:
+        packer = zlib.compressobj(6, zdict=ZDICT_V1)
+        packed = packer.compress(raw) + packer.flush()
+        if len(packed) < len(raw) * 0.8:
+            return packed
+    return raw
+
+
+def decode_document(value: str | bytes) -> dict[str, Any]:
+    """Any stored form: TEXT (rows from before migration 051), orjson bytes, or zlib."""
+    if isinstance(value, bytes) and value[:1] != b"{":
+        unpacker = zlib.decompressobj(zdict=ZDICT_V1)
+        value = unpacker.decompress(value) + unpacker.flush()
+    doc: dict[str, Any] = orjson.loads(value)
+    return doc
+
+
+def embed_object(doc: dict[str, Any], object_document: str | bytes | None) -> dict[str, Any]:
+    """An activity stored with its object as a reference (object_ref) gets the current
+    object row back in place of the id."""
+    if object_document is not None:
+        doc["object"] = orjson.loads(object_document)
+    return doc
+
+
+#: SELECT list of an activity with the object document it may refer to (alias `a`).
+ACTIVITY_COLUMNS = (
+    "a.*, CASE WHEN a.object_ref = 1 THEN"
+    " (SELECT o.document FROM objects o WHERE o.uri = a.object_uri) END AS object_document"
+)
+
+
 def _activity(r: sqlite3.Row) -> StoredActivity:
     return StoredActivity(
         r["uri"],
@@ -52,7 +98,7 @@ def _activity(r: sqlite3.Row) -> StoredActivity:
         bool(r["local"]),
         bool(r["public"]),
         orjson.loads(r["addressees"]),
-        orjson.loads(r["document"]),
+        embed_object(decode_document(r["document"]), r["object_document"]),
         r["published"],
     )
 
@@ -90,11 +136,26 @@ async def insert_activity(
     document: dict[str, Any],
     published: float,
 ) -> bool:
-    """Insert once; returns False if the activity was already stored (idempotent)."""
+    """Insert once; returns False if the activity was already stored (idempotent).
+
+    One copy of each document: a received Create/Update whose object we store keeps its
+    object as a reference (object_ref), and readers embed the current object row. Local
+    activities keep their document as published (deliveries send those exact bytes)."""
+    object_ref = 0
+    obj = document.get("object")
+    if (
+        not local
+        and type_ in ("Create", "Update")
+        and isinstance(obj, dict)
+        and object_uri is not None
+        and obj.get("id") == object_uri
+        and await store.fetchone("SELECT 1 FROM objects WHERE uri = ?", (object_uri,))
+    ):
+        document = {**document, "object": object_uri}
+        object_ref = 1
     n = await store.execute(
-        "INSERT OR IGNORE INTO activities"
-        " (uri, actor_uri, type, object_uri, local, public, addressees, document, published)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO activities (uri, actor_uri, type, object_uri, local, public,"
+        " addressees, document, published, object_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             uri,
             actor_uri,
@@ -103,36 +164,49 @@ async def insert_activity(
             int(local),
             int(public),
             orjson.dumps(addressees).decode(),
-            orjson.dumps(document).decode(),
+            encode_document(document),
             published,
+            object_ref,
         ),
     )
     return n > 0
 
 
 async def get_activity(store: Store, uri: str) -> StoredActivity | None:
-    r = await store.fetchone("SELECT * FROM activities WHERE uri = ?", (uri,))
+    r = await store.fetchone(f"SELECT {ACTIVITY_COLUMNS} FROM activities a WHERE a.uri = ?", (uri,))
     return _activity(r) if r else None
 
 
 async def outbox_page(
-    store: Store, actor_uri: str, *, public_only: bool, page: int, size: int
-) -> list[StoredActivity]:
-    sql = "SELECT * FROM activities WHERE actor_uri = ? AND local = 1"
+    store: Store, actor_uri: str, *, public_only: bool, max_id: int | None, size: int
+) -> list[tuple[int, StoredActivity]]:
+    """Newest first, keyset-paged: the activities with an id below `max_id` (no OFFSET, so
+    a page costs the same at any depth and never repeats or skips an item as new ones
+    arrive)."""
+    sql = f"SELECT {ACTIVITY_COLUMNS} FROM activities a WHERE a.actor_uri = ? AND a.local = 1"
+    params: list[Any] = [actor_uri]
     if public_only:
-        sql += " AND public = 1"
-    rows = await store.fetchall(
-        sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (actor_uri, size, (page - 1) * size)
-    )
-    return [_activity(r) for r in rows]
+        sql += " AND a.public = 1"
+    if max_id is not None:
+        sql += " AND a.id < ?"
+        params.append(max_id)
+    rows = await store.fetchall(sql + " ORDER BY a.id DESC LIMIT ?", (*params, size))
+    return [(int(r["id"]), _activity(r)) for r in rows]
 
 
 async def outbox_count(store: Store, actor_uri: str, *, public_only: bool) -> int:
-    sql = "SELECT count(*) AS n FROM activities WHERE actor_uri = ? AND local = 1"
-    if public_only:
-        sql += " AND public = 1"
-    r = await store.fetchone(sql, (actor_uri,))
-    return int(r["n"]) if r else 0
+    """From the counters the triggers keep (migration 050), not count(*)."""
+    return await versions.counter(store, actor_uri, "outbox_public" if public_only else "outbox")
+
+
+async def local_documents(store: Store, actor_uri: str) -> list[dict[str, Any]]:
+    """Every activity the local actor published, oldest first (account export)."""
+    rows = await store.fetchall(
+        f"SELECT {ACTIVITY_COLUMNS} FROM activities a WHERE a.actor_uri = ? AND a.local = 1"
+        " ORDER BY a.id",
+        (actor_uri,),
+    )
+    return [_activity(r).document for r in rows]
 
 
 async def count_local_objects(store: Store) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from . import versions
 from .db import Store
 
 
@@ -85,17 +86,11 @@ async def remove_actor(store: Store, actor_uri: str) -> int:
 
 
 async def count(store: Store, *, followee: str | None = None, follower: str | None = None) -> int:
+    """Accepted follows, from the counters the triggers keep (migration 050)."""
     if followee is not None:
-        r = await store.fetchone(
-            "SELECT count(*) AS n FROM follows WHERE followee = ? AND state = 'accepted'",
-            (followee,),
-        )
-    else:
-        r = await store.fetchone(
-            "SELECT count(*) AS n FROM follows WHERE follower = ? AND state = 'accepted'",
-            (follower,),
-        )
-    return int(r["n"]) if r else 0
+        return await versions.counter(store, followee, "followers")
+    assert follower is not None
+    return await versions.counter(store, follower, "following")
 
 
 async def followers(store: Store, followee: str, *, state: str = "accepted") -> list[Follow]:
@@ -119,21 +114,25 @@ async def following(store: Store, follower: str, *, state: str | None = None) ->
 
 
 async def page_of(
-    store: Store, *, followee: str | None = None, follower: str | None = None, page: int, size: int
-) -> list[str]:
+    store: Store,
+    *,
+    followee: str | None = None,
+    follower: str | None = None,
+    max_id: int | None,
+    size: int,
+) -> list[tuple[int, str]]:
+    """Newest first, keyset-paged by row id (below `max_id`)."""
     if followee is not None:
-        rows = await store.fetchall(
-            "SELECT follower AS u FROM follows WHERE followee = ? AND state = 'accepted'"
-            " ORDER BY id DESC LIMIT ? OFFSET ?",
-            (followee, size, (page - 1) * size),
-        )
+        sql = "SELECT id, follower AS u FROM follows WHERE followee = ? AND state = 'accepted'"
+        params: list[object] = [followee]
     else:
-        rows = await store.fetchall(
-            "SELECT followee AS u FROM follows WHERE follower = ? AND state = 'accepted'"
-            " ORDER BY id DESC LIMIT ? OFFSET ?",
-            (follower, size, (page - 1) * size),
-        )
-    return [r["u"] for r in rows]
+        sql = "SELECT id, followee AS u FROM follows WHERE follower = ? AND state = 'accepted'"
+        params = [follower]
+    if max_id is not None:
+        sql += " AND id < ?"
+        params.append(max_id)
+    rows = await store.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, size))
+    return [(int(r["id"]), r["u"]) for r in rows]
 
 
 async def following_of(store: Store, followee: str, *, prefix: str) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from . import versions
+from .activities import ACTIVITY_COLUMNS, decode_document, embed_object
 from .db import Store
 
 
@@ -16,15 +16,35 @@ async def add(store: Store, owner: str, activity_uri: str, now: float) -> None:
     )
 
 
-async def page(store: Store, owner: str, *, page: int, size: int) -> list[dict[str, Any]]:
-    rows = await store.fetchall(
-        "SELECT a.document FROM inbox_items i JOIN activities a ON a.uri = i.activity_uri"
-        " WHERE i.owner = ? ORDER BY i.id DESC LIMIT ? OFFSET ?",
-        (owner, size, (page - 1) * size),
+async def page(
+    store: Store, owner: str, *, max_id: int | None, size: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """Newest first, keyset-paged by the listing's id (below `max_id`)."""
+    sql = (
+        f"SELECT i.id AS item_id, {ACTIVITY_COLUMNS} FROM inbox_items i"
+        " JOIN activities a ON a.uri = i.activity_uri WHERE i.owner = ?"
     )
-    return [orjson.loads(r["document"]) for r in rows]
+    params: list[Any] = [owner]
+    if max_id is not None:
+        sql += " AND i.id < ?"
+        params.append(max_id)
+    rows = await store.fetchall(sql + " ORDER BY i.id DESC LIMIT ?", (*params, size))
+    return [
+        (int(r["item_id"]), embed_object(decode_document(r["document"]), r["object_document"]))
+        for r in rows
+    ]
+
+
+async def documents(store: Store, owner: str) -> list[dict[str, Any]]:
+    """Everything the owner received, oldest first (account export)."""
+    rows = await store.fetchall(
+        f"SELECT {ACTIVITY_COLUMNS} FROM inbox_items i JOIN activities a"
+        " ON a.uri = i.activity_uri WHERE i.owner = ? ORDER BY i.id",
+        (owner,),
+    )
+    return [embed_object(decode_document(r["document"]), r["object_document"]) for r in rows]
 
 
 async def count(store: Store, owner: str) -> int:
-    r = await store.fetchone("SELECT count(*) AS n FROM inbox_items WHERE owner = ?", (owner,))
-    return int(r["n"]) if r else 0
+    """From the counter the triggers keep (migration 050)."""
+    return await versions.counter(store, owner, "inbox")

@@ -154,6 +154,9 @@ async def due(store: Store, now: float, limit: int = 50) -> list[Received]:
 
 
 async def mark_done(store: Store, row_id: int) -> None:
+    """A processed row keeps what deduplication and diagnostics need (ids, signer), never
+    its body: the document lives once, in `activities`/`objects`. Old rows are deleted by
+    the retention job (issue 13)."""
     await store.execute("UPDATE received SET state = 'done', body = x'' WHERE id = ?", (row_id,))
 
 

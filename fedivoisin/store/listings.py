@@ -23,6 +23,17 @@ class Listing:
     where: str = ""
     order: str = "published DESC, id DESC"
     uses_now: bool = False
+    #: when an item leaves the listing by itself (time passing), as an SQL expression;
+    #: None when the listing depends on writes only.
+    leaves: str | None = None
+
+    @property
+    def sort_column(self) -> str:
+        return self.order.split()[0]
+
+    @property
+    def descending(self) -> bool:
+        return self.order.split(",")[0].strip().upper().endswith("DESC")
 
 
 def _sql(listing: Listing) -> str:
@@ -44,13 +55,39 @@ def _params(listing: Listing, community: str, now: float) -> tuple[Any, ...]:
 
 
 async def page(
-    store: Store, listing: Listing, community: str, *, now: float, page: int, size: int
-) -> list[StoredObject]:
-    rows = await store.fetchall(
-        f"SELECT * {_sql(listing)} ORDER BY {listing.order} LIMIT ? OFFSET ?",
-        (*_params(listing, community, now), size, (page - 1) * size),
+    store: Store,
+    listing: Listing,
+    community: str,
+    *,
+    now: float,
+    size: int,
+    after: tuple[float, int] | None = None,
+) -> list[tuple[tuple[float, int], StoredObject]]:
+    """One keyset page: the items after the cursor `(sort value, id)` in the listing's
+    order (no OFFSET). Each item comes with its own cursor, for the next page's link."""
+    col = listing.sort_column
+    sql = f"SELECT * {_sql(listing)}"
+    params: tuple[Any, ...] = _params(listing, community, now)
+    if after is not None:
+        op = "<" if listing.descending else ">"
+        sql += f" AND ({col} {op} ? OR ({col} = ? AND id {op} ?))"
+        params += (after[0], after[0], after[1])
+    rows = await store.fetchall(f"{sql} ORDER BY {listing.order} LIMIT ?", (*params, size))
+    return [((r[col], int(r["id"])), row_to_object(r)) for r in rows]
+
+
+async def next_change(store: Store, listing: Listing, community: str, now: float) -> float | None:
+    """The next moment the listing changes by itself (an item's start or end passes), so
+    a cached rendering knows when it lapses; None when only writes change it."""
+    if listing.leaves is None:
+        return None
+    marks = ", ".join("?" for _ in listing.kinds)
+    r = await store.fetchone(
+        f"SELECT min({listing.leaves}) FROM objects WHERE (community_uri = ? OR attributed_to = ?)"
+        f" AND kind IN ({marks}) AND public = 1 AND deleted IS NULL AND {listing.leaves} >= ?",
+        (community, community, *listing.kinds, now),
     )
-    return [row_to_object(r) for r in rows]
+    return float(r[0]) if r and r[0] is not None else None
 
 
 async def count(store: Store, listing: Listing, community: str, *, now: float) -> int:
@@ -70,16 +107,27 @@ async def ended_polls(store: Store, community: str, now: float) -> list[StoredOb
     return [row_to_object(r) for r in rows]
 
 
-UPCOMING_EVENTS = Listing(("event",), "start_time >= ?", "start_time ASC, id ASC", True)
+UPCOMING_EVENTS = Listing(
+    ("event",), "start_time >= ?", "start_time ASC, id ASC", True, leaves="start_time"
+)
 OPEN_PROPOSALS = Listing(
-    ("proposal",), "lifecycle = 'open' AND (end_time IS NULL OR end_time > ?)", uses_now=True
+    ("proposal",),
+    "lifecycle = 'open' AND (end_time IS NULL OR end_time > ?)",
+    uses_now=True,
+    leaves="end_time",
 )
 ACTIVE_ALERTS = Listing(
-    ("alert",), "lifecycle = 'active' AND (end_time IS NULL OR end_time > ?)", uses_now=True
+    ("alert",),
+    "lifecycle = 'active' AND (end_time IS NULL OR end_time > ?)",
+    uses_now=True,
+    leaves="end_time",
 )
 RECENT_NEWS = Listing(("news",))
 OPEN_POLLS = Listing(
-    ("poll",), "lifecycle = 'open' AND (end_time IS NULL OR end_time > ?)", uses_now=True
+    ("poll",),
+    "lifecycle = 'open' AND (end_time IS NULL OR end_time > ?)",
+    uses_now=True,
+    leaves="end_time",
 )
 #: The Atom feed: every public top-level post of the community, newest first.
 POSTS = Listing(
@@ -91,4 +139,5 @@ CALENDAR = Listing(
     "coalesce(end_time, start_time) >= ? - 2592000",
     "start_time ASC, id ASC",
     True,
+    leaves="coalesce(end_time, start_time) + 2592000",
 )

@@ -30,14 +30,9 @@ def as2_content_type(request: Request) -> str:
     return AS2_CONTENT_TYPE
 
 
-def activity_response(
-    request: Request,
-    doc: Any,
-    *,
-    status: int = 200,
-    private: bool = False,
-    headers: dict[str, str] | None = None,
-) -> Response:
+def as2_headers(request: Request, *, private: bool = False) -> dict[str, str]:
+    """Vary and Cache-Control of every AS2 answer (shared by activity_response and the
+    rendered-once answers of web/render_cache.py)."""
     h = {"Vary": "Accept, Signature, Authorization"}
     rt = getattr(request.app.state, "runtime", None)
     # Under authorized fetch every answer depends on the requester's signature: never
@@ -46,6 +41,18 @@ def activity_response(
         h["Cache-Control"] = "private, no-store"
     else:
         h["Cache-Control"] = "public, max-age=60"
+    return h
+
+
+def activity_response(
+    request: Request,
+    doc: Any,
+    *,
+    status: int = 200,
+    private: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    h = as2_headers(request, private=private)
     if headers:
         h.update(headers)
     return Response(

@@ -186,7 +186,7 @@ async def test_corpus_activity_is_accepted_and_handled(
     caplog: pytest.LogCaptureFixture,
     record_property: Any,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="fedivoisin")
+    caplog.set_level(logging.DEBUG, logger="fedivoisin")
     inst, peer = corpus_rig
     activity = stage(peer, _load(path))
     response = await peer.deliver(inst.base_url + "/inbox", activity)

@@ -128,7 +128,7 @@ async def _may_post(ctx: Ctx, community: LocalActor, obj: dict[str, Any], kind: 
         parent = await activity_store.get_object(rt.store, parent_uri) if parent_uri else None
         replying = parent is not None and parent.community_uri == cid and parent.public
         if not replying:
-            log.info(
+            log.debug(
                 "%s is not a member of %s: post %s refused",
                 ctx.actor,
                 community.slug,
@@ -136,7 +136,7 @@ async def _may_post(ctx: Ctx, community: LocalActor, obj: dict[str, Any], kind: 
             )
             return None
     if kind == "alert" and not await cm.may_alert(rt, community, ctx.actor):
-        log.info("%s may not alert %s", ctx.actor, community.slug)
+        log.debug("%s may not alert %s", ctx.actor, community.slug)
         return None
     if m is None:
         return "follower"

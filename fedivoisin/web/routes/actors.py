@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -12,9 +13,10 @@ from ...store import activities as activity_store
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store.actors import LocalActor
-from .. import auth, html
-from ..negotiation import activity_response, wants_activity_json
-from .common import PAGE_SIZE, page_number, runtime
+from .. import auth, html, render_cache
+from ..negotiation import as2_content_type, as2_headers, wants_activity_json
+from ..render_cache import Rendered
+from .common import PAGE_SIZE, page_cursor, runtime
 
 
 def actor_json(request: Request, actor: LocalActor) -> dict:
@@ -22,16 +24,41 @@ def actor_json(request: Request, actor: LocalActor) -> dict:
 
 
 async def actor(request: Request) -> Response:
-    """Served at the actor id and at /@slug: AS2 JSON for servers, HTML for browsers."""
+    """Served at the actor id and at /@slug: AS2 JSON for servers, HTML for browsers.
+
+    Both are rendered once per change (web/render_cache.py): the JSON when the actor's row
+    changes, the HTML page also when its follower count does."""
     rt = runtime(request)
-    found = await actor_store.require_actor(rt.store, request.path_params["slug"])
+    slug = request.path_params["slug"]
     if wants_activity_json(request):
-        if found.slug != INSTANCE_SLUG:  # the instance actor's key must stay fetchable
-            await auth.fetch_guard(request)
-        return activity_response(request, actor_json(request, found))
-    followers = await follow_store.count(rt.store, followee=rt.urls.actor(found.slug))
-    return HTMLResponse(
-        html.actor_page(rt.urls, found, followers=followers), headers={"Vary": "Accept"}
+        media = as2_content_type(request)
+
+        async def render_json() -> Rendered:
+            found = await actor_store.require_actor(rt.store, slug)
+            if found.slug != INSTANCE_SLUG:  # the instance actor's key must stay fetchable
+                await auth.fetch_guard(request)
+            return Rendered(orjson.dumps(actor_json(request, found)), media, as2_headers(request))
+
+        return await render_cache.respond(
+            request,
+            key=("actor", slug, media),
+            scopes=(f"slug:{slug}",),
+            render=render_json,
+            shared=render_cache.shareable(request),
+        )
+
+    async def render_html() -> Rendered:
+        found = await actor_store.require_actor(rt.store, slug)
+        followers = await follow_store.count(rt.store, followee=rt.urls.actor(found.slug))
+        page = html.actor_page(rt.urls, found, followers=followers)
+        return Rendered(page.encode(), "text/html; charset=utf-8", {"Vary": "Accept"})
+
+    return await render_cache.respond(
+        request,
+        key=("actor.html", slug),
+        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
+        render=render_html,
+        shared=render_cache.shareable(request),
     )
 
 
@@ -43,29 +70,47 @@ async def index(request: Request) -> Response:
 
 async def outbox(request: Request) -> Response:
     rt = runtime(request)
-    found = await actor_store.require_actor(rt.store, request.path_params["slug"])
-    owner = await auth.authenticate(request, "read", optional=True)
-    public_only = owner is None or not owner.may_act_for(found.slug)
-    if public_only:  # the token holder reads their own outbox without an HTTP signature
-        await auth.fetch_guard(request)
-    actor_uri = rt.urls.actor(found.slug)
-    coll_id = rt.urls.outbox(found.slug)
-    total = await activity_store.outbox_count(rt.store, actor_uri, public_only=public_only)
-    page = page_number(request)
-    if page is None:
-        return activity_response(
-            request,
-            documents.ordered_collection(coll_id, total, first=f"{coll_id}?page=1"),
-            private=not public_only,
-        )
-    items = await activity_store.outbox_page(
-        rt.store, actor_uri, public_only=public_only, page=page, size=PAGE_SIZE + 1
-    )
-    docs = [_strip_private(a.document) for a in items[:PAGE_SIZE]]
-    return activity_response(
+    slug = request.path_params["slug"]
+    shared = render_cache.shareable(request)
+    owner = None if shared else await auth.authenticate(request, "read", optional=True)
+    public_only = owner is None or not owner.may_act_for(slug)
+    cursor = page_cursor(request)
+    media = as2_content_type(request)
+
+    async def render() -> Rendered:
+        found = await actor_store.require_actor(rt.store, slug)
+        if public_only:  # the token holder reads their own outbox without an HTTP signature
+            await auth.fetch_guard(request)
+        actor_uri = rt.urls.actor(found.slug)
+        coll_id = rt.urls.outbox(found.slug)
+        total = await activity_store.outbox_count(rt.store, actor_uri, public_only=public_only)
+        if cursor is None:
+            doc = documents.ordered_collection(coll_id, total, first=f"{coll_id}?page=1")
+        else:
+            found_items = await activity_store.outbox_page(
+                rt.store,
+                actor_uri,
+                public_only=public_only,
+                max_id=cursor.max_id,
+                size=PAGE_SIZE + 1,
+            )
+            page_items = found_items[:PAGE_SIZE]
+            more = len(found_items) > PAGE_SIZE
+            doc = documents.keyset_page(
+                coll_id,
+                f"{coll_id}?page=1" if cursor.first else f"{coll_id}?max_id={cursor.max_id}",
+                [_strip_private(a.document) for _, a in page_items],
+                next_id=f"{coll_id}?max_id={page_items[-1][0]}" if more else None,
+                total=total,
+            )
+        return Rendered(orjson.dumps(doc), media, as2_headers(request, private=not public_only))
+
+    return await render_cache.respond(
         request,
-        documents.ordered_collection_page(coll_id, page, docs, has_next=len(items) > PAGE_SIZE),
-        private=not public_only,
+        key=("outbox", slug, media, cursor),
+        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
+        render=render,
+        shared=shared and public_only,
     )
 
 
@@ -79,26 +124,42 @@ def _strip_private(doc: dict) -> dict:
 
 async def _relations(request: Request, which: str) -> Response:
     rt = runtime(request)
-    found = await actor_store.require_actor(rt.store, request.path_params["slug"])
-    await auth.fetch_guard(request)
-    actor_uri = rt.urls.actor(found.slug)
-    coll_id = rt.urls.collection(found.slug, which)
-    key = {"followee": actor_uri} if which == "followers" else {"follower": actor_uri}
-    total = await follow_store.count(rt.store, **key)
-    # Residents' privacy: lists are not enumerated publicly unless the instance opts in.
-    if not rt.settings.public_follower_lists:
-        return activity_response(request, documents.ordered_collection(coll_id, total))
-    page = page_number(request)
-    if page is None:
-        return activity_response(
-            request, documents.ordered_collection(coll_id, total, first=f"{coll_id}?page=1")
-        )
-    uris = await follow_store.page_of(rt.store, **key, page=page, size=PAGE_SIZE + 1)
-    return activity_response(
+    slug = request.path_params["slug"]
+    cursor = page_cursor(request)
+    media = as2_content_type(request)
+
+    async def render() -> Rendered:
+        found = await actor_store.require_actor(rt.store, slug)
+        await auth.fetch_guard(request)
+        actor_uri = rt.urls.actor(found.slug)
+        coll_id = rt.urls.collection(found.slug, which)
+        key = {"followee": actor_uri} if which == "followers" else {"follower": actor_uri}
+        total = await follow_store.count(rt.store, **key)
+        # Residents' privacy: lists are not enumerated publicly unless the instance opts in.
+        if not rt.settings.public_follower_lists:
+            doc = documents.ordered_collection(coll_id, total)
+        elif cursor is None:
+            doc = documents.ordered_collection(coll_id, total, first=f"{coll_id}?page=1")
+        else:
+            rows = await follow_store.page_of(
+                rt.store, **key, max_id=cursor.max_id, size=PAGE_SIZE + 1
+            )
+            shown = rows[:PAGE_SIZE]
+            doc = documents.keyset_page(
+                coll_id,
+                f"{coll_id}?page=1" if cursor.first else f"{coll_id}?max_id={cursor.max_id}",
+                [u for _, u in shown],
+                next_id=f"{coll_id}?max_id={shown[-1][0]}" if len(rows) > PAGE_SIZE else None,
+                total=total,
+            )
+        return Rendered(orjson.dumps(doc), media, as2_headers(request))
+
+    return await render_cache.respond(
         request,
-        documents.ordered_collection_page(
-            coll_id, page, uris[:PAGE_SIZE], has_next=len(uris) > PAGE_SIZE, total=total
-        ),
+        key=(which, slug, media, cursor),
+        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
+        render=render,
+        shared=render_cache.shareable(request),
     )
 
 

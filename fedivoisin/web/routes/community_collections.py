@@ -8,6 +8,7 @@ expired), `/alerts` (active: not expired, not cancelled), `/news` (newest first)
 
 from __future__ import annotations
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,9 +20,10 @@ from ...protocol.addressing import strip_private
 from ...store import events as event_store
 from ...store import listings
 from ...store.actors import LocalActor
-from .. import auth
-from ..negotiation import activity_response
-from .common import PAGE_SIZE, page_number, runtime
+from .. import auth, render_cache
+from ..negotiation import activity_response, as2_content_type, as2_headers
+from ..render_cache import Rendered
+from .common import PAGE_SIZE, after_token, page_cursor, runtime
 from .objects import viewer_of
 
 LISTINGS = {
@@ -48,28 +50,53 @@ async def close_ended_polls(request: Request, community_uri: str) -> None:
 
 
 async def _collection(request: Request, name: str) -> Response:
+    """Rendered once per change of the community's content (or when an item's start/end
+    passes): the anonymous, public-only view is the only one there is."""
     rt = runtime(request)
-    community = await community_of(request)
-    await auth.fetch_guard(request)
+    slug = request.path_params["slug"]
     listing = LISTINGS[name]
-    cid = rt.urls.actor(community.slug)
-    coll = rt.urls.collection(community.slug, name)
-    if name == "polls":
-        await close_ended_polls(request, cid)
-    now = rt.clock.now()
-    page = page_number(request)
-    total = await listings.count(rt.store, listing, cid, now=now)
-    if page is None:
-        return activity_response(
-            request, documents.ordered_collection(coll, total, first=f"{coll}?page=1")
-        )
-    found = await listings.page(rt.store, listing, cid, now=now, page=page, size=PAGE_SIZE + 1)
-    items = [strip_private(o.document) for o in found[:PAGE_SIZE]]
-    return activity_response(
+    cursor = page_cursor(request)
+    media = as2_content_type(request)
+
+    async def render() -> Rendered:
+        community = await community_of(request)
+        await auth.fetch_guard(request)
+        cid = rt.urls.actor(community.slug)
+        coll = rt.urls.collection(community.slug, name)
+        if name == "polls":
+            await close_ended_polls(request, cid)
+        now = rt.clock.now()
+        total = await listings.count(rt.store, listing, cid, now=now)
+        expires = await listings.next_change(rt.store, listing, cid, now)
+        if cursor is None:
+            doc = documents.ordered_collection(coll, total, first=f"{coll}?page=1")
+        else:
+            found = await listings.page(
+                rt.store, listing, cid, now=now, after=cursor.after, size=PAGE_SIZE + 1
+            )
+            shown = found[:PAGE_SIZE]
+            page_id = (
+                f"{coll}?page=1"
+                if cursor.after is None
+                else f"{coll}?after={after_token(cursor.after)}"
+            )
+            doc = documents.keyset_page(
+                coll,
+                page_id,
+                [strip_private(o.document) for _, o in shown],
+                next_id=f"{coll}?after={after_token(shown[-1][0])}"
+                if len(found) > PAGE_SIZE
+                else None,
+                total=total,
+            )
+        return Rendered(orjson.dumps(doc), media, as2_headers(request), expires_at=expires)
+
+    return await render_cache.respond(
         request,
-        documents.ordered_collection_page(
-            coll, page, items, has_next=len(found) > PAGE_SIZE, total=total
-        ),
+        key=(name, slug, media, cursor),
+        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
+        render=render,
+        shared=render_cache.shareable(request),
     )
 
 

@@ -28,6 +28,9 @@ from ...store import actors as actor_store
 from ...store import listings
 from ...store import remote_actors as remote_store
 from ...store.activities import StoredObject
+from ...store.actors import LocalActor
+from .. import render_cache
+from ..render_cache import Rendered
 from .common import runtime
 from .community_collections import community_of
 
@@ -146,21 +149,34 @@ def calendar_of(name: str, url: str, found: list[StoredObject]) -> icalendar.Cal
 
 
 async def calendar(request: Request) -> Response:
+    """Rendered once per change of the community's events (or when one leaves the
+    30-day window): the icalendar serialisation is the costly part."""
     rt = runtime(request)
-    community = await community_of(request)
-    cid = rt.urls.actor(community.slug)
-    found = await listings.page(
-        rt.store, listings.CALENDAR, cid, now=rt.clock.now(), page=1, size=MAX_CALENDAR
-    )
-    url = rt.urls.collection(community.slug, "events.ics")
-    body = calendar_of(community.name, url, found).to_ical()
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={
-            "Cache-Control": "public, max-age=300",
-            "Content-Disposition": f'inline; filename="{community.slug}.ics"',
-        },
+    slug = request.path_params["slug"]
+
+    async def render() -> Rendered:
+        community = await community_of(request)
+        cid = rt.urls.actor(community.slug)
+        now = rt.clock.now()
+        found = await listings.page(rt.store, listings.CALENDAR, cid, now=now, size=MAX_CALENDAR)
+        expires = await listings.next_change(rt.store, listings.CALENDAR, cid, now)
+        url = rt.urls.collection(community.slug, "events.ics")
+        body = calendar_of(community.name, url, [o for _, o in found]).to_ical()
+        return Rendered(
+            body,
+            "text/calendar; charset=utf-8",
+            {
+                "Cache-Control": "public, max-age=300",
+                "Content-Disposition": f'inline; filename="{community.slug}.ics"',
+            },
+            expires_at=expires,
+        )
+
+    return await render_cache.respond(
+        request,
+        key=("events.ics", slug),
+        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
+        render=render,
     )
 
 
@@ -200,12 +216,33 @@ def _title(parsed: ParsedObject) -> str:
 
 
 async def feed(request: Request) -> Response:
+    """Rendered once per change of the community's posts."""
     rt = runtime(request)
-    community = await community_of(request)
-    cid = rt.urls.actor(community.slug)
-    found = await listings.page(
-        rt.store, listings.POSTS, cid, now=rt.clock.now(), page=1, size=MAX_FEED
+    slug = request.path_params["slug"]
+
+    async def render() -> Rendered:
+        return Rendered(
+            await _feed_body(rt, await community_of(request)),
+            "application/atom+xml; charset=utf-8",
+            {"Cache-Control": "public, max-age=300"},
+        )
+
+    return await render_cache.respond(
+        request,
+        key=("feed.atom", slug),
+        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
+        render=render,
     )
+
+
+async def _feed_body(rt: Runtime, community: LocalActor) -> bytes:
+    cid = rt.urls.actor(community.slug)
+    found = [
+        o
+        for _, o in await listings.page(
+            rt.store, listings.POSTS, cid, now=rt.clock.now(), size=MAX_FEED
+        )
+    ]
     self_url = rt.urls.collection(community.slug, "feed.atom")
     ET.register_namespace("", ATOM_NS)
     root = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
@@ -226,12 +263,7 @@ async def feed(request: Request) -> Response:
     names: dict[str, str] = {}
     for stored in found:
         await _entry(rt, root, stored, names)
-    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return Response(
-        body,
-        media_type="application/atom+xml; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 async def _entry(

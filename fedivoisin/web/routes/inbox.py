@@ -12,7 +12,7 @@ from ...store import actors as actor_store
 from ...store import inbox_items
 from .. import auth
 from ..negotiation import activity_response
-from .common import PAGE_SIZE, page_number, runtime
+from .common import PAGE_SIZE, page_cursor, runtime
 
 
 async def _accepted(queued: bool) -> Response:
@@ -40,21 +40,28 @@ async def actor_inbox(request: Request) -> Response:
 
 
 async def list_inbox(request: Request, slug: str) -> Response:
+    """The owner's inbox, newest first, keyset-paged (`?page=1`, then `next` = `?max_id=`);
+    totalItems from the counter kept on write. Personal: never cached."""
     rt = runtime(request)
     await actor_store.require_actor(rt.store, slug)
     await auth.require_owner(request, slug, "read")
     coll = rt.urls.inbox(slug)
-    page = page_number(request)
+    cursor = page_cursor(request)
     total = await inbox_items.count(rt.store, slug)
-    if page is None:
+    if cursor is None:
         return activity_response(
             request, documents.ordered_collection(coll, total, first=f"{coll}?page=1"), private=True
         )
-    items = await inbox_items.page(rt.store, slug, page=page, size=PAGE_SIZE + 1)
+    rows = await inbox_items.page(rt.store, slug, max_id=cursor.max_id, size=PAGE_SIZE + 1)
+    shown = rows[:PAGE_SIZE]
     return activity_response(
         request,
-        documents.ordered_collection_page(
-            coll, page, items[:PAGE_SIZE], has_next=len(items) > PAGE_SIZE
+        documents.keyset_page(
+            coll,
+            f"{coll}?page=1" if cursor.first else f"{coll}?max_id={cursor.max_id}",
+            [doc for _, doc in shown],
+            next_id=f"{coll}?max_id={shown[-1][0]}" if len(rows) > PAGE_SIZE else None,
+            total=total,
         ),
         private=True,
     )

@@ -1,0 +1,93 @@
+"""Issue 16: storage. A received Create keeps its object once (the activity refers to the
+object row, readers embed it back), processed queue rows keep no body; `fedivoisin db
+stats` prints rows and bytes per table; the access log is off unless asked for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from fedivoisin.cli import build_parser
+from fedivoisin.config import load_settings
+from fedivoisin.store import activities as activity_store
+from tests.kinds.helpers import PUBLIC, neighbourhood, post
+from tests.rig import wait_for
+
+
+async def test_a_received_create_stores_its_object_once(instance_factory: Any) -> None:
+    n = await neighbourhood(instance_factory)
+    lilas_token = await n.a.token("les-lilas")
+    made = await post(
+        n.a,
+        "les-lilas",
+        lilas_token,
+        {
+            "type": "Note",
+            "content": "<p>Bonjour</p>" * 400,
+            "to": [PUBLIC],
+            "cc": [n.lilas + "/followers"],
+        },
+    )
+
+    async def shown() -> list[dict[str, Any]] | None:
+        items = await n.b.inbox("bob", n.bob)
+        return [i for i in items if i["id"] == made["id"]] or None
+
+    [item] = await wait_for(shown, timeout=10)
+    assert item["object"]["id"] == made["object"]["id"]
+    assert item["object"]["content"].startswith("<p>Bonjour</p>")
+    row = await n.b.rt.store.fetchone(
+        "SELECT document, object_ref FROM activities WHERE uri = ?", (made["id"],)
+    )
+    assert row["object_ref"] == 1
+    raw = activity_store.decode_document(row["document"])
+    assert raw["object"] == made["object"]["id"]  # a reference, not a second copy
+    assert isinstance(row["document"], bytes)
+    assert len(row["document"]) < 600
+    stored = await activity_store.get_activity(n.b.rt.store, made["id"])
+    assert stored is not None and stored.document["object"]["content"] == made["object"]["content"]
+    bodies = await n.b.rt.store.fetchall("SELECT length(body) FROM received WHERE state = 'done'")
+    assert bodies and all(r[0] == 0 for r in bodies)
+
+
+def test_large_documents_are_compressed_and_read_back() -> None:
+    doc = {"type": "Create", "content": "<p>Réunion jeudi</p>" * 500}
+    packed = activity_store.encode_document(doc)
+    assert packed[:1] != b"{" and len(packed) < 1000
+    assert activity_store.decode_document(packed) == doc
+    small = {"type": "Create", "content": "x"}
+    assert activity_store.encode_document(small)[:1] == b"{"
+    assert activity_store.decode_document('{"a": 1}') == {"a": 1}  # rows before 051
+
+
+def test_db_stats_prints_rows_and_bytes_per_table(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "fedivoisin", *args, "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert run("community", "create", "lilas", "--name", "L", "--kind", "building").returncode == 0
+    out = run("db", "stats")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["table", "rows", "table", "bytes", "index", "bytes", "total"]
+    actors = next(line for line in lines if line.startswith("actors "))
+    assert actors.split()[1] == "1" and int(actors.split()[-1].replace(",", "")) > 0
+    assert any(line.startswith("activities ") for line in lines)
+    assert lines[-1] in (
+        "bytes: dbstat (exact page sizes)",
+        "bytes: estimate (no dbstat: sampled row sizes)",
+    )
+
+
+def test_access_log_is_off_unless_asked_for() -> None:
+    assert load_settings({}, env={}).access_log is False
+    assert load_settings({}, env={"FEDIVOISIN_ACCESS_LOG": "1"}).access_log is True
+    args = build_parser().parse_args(["serve", "--access-log"])
+    assert args.access_log is True
+    assert build_parser().parse_args(["serve"]).access_log is None

@@ -263,7 +263,7 @@ class InboxEntry:
     type: str
     actor_uri: str
     object_uri: str | None
-    document: str
+    document: str | bytes
 
 
 async def inbox_entries(store: Store, slug: str, page: Page) -> list[InboxEntry]:
@@ -414,3 +414,13 @@ async def own_votes(store: Store, question_uri: str, voter: str) -> set[str]:
         (question_uri, voter),
     )
     return {str(r["name"]) for r in rows}
+
+
+async def record_reblog(
+    store: Store, object_uri: str, announce_uri: str, actor_uri: str, now: float
+) -> None:
+    await store.execute(
+        "INSERT OR IGNORE INTO statuses (object_uri, announce_uri, account_uri, created_at)"
+        " VALUES (?, ?, ?, ?)",
+        (object_uri, announce_uri, actor_uri, now),
+    )

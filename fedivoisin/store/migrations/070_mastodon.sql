@@ -29,14 +29,15 @@ CREATE TRIGGER statuses_on_object AFTER INSERT ON objects BEGIN
   VALUES (NEW.uri, NULL, NEW.attributed_to, NEW.published);
 END;
 
--- A reblog: the Announce's object, unwrapped when a group (FEP-1b12) announces a Create.
+-- A reblog: the Announce's object; a group (FEP-1b12) announcing a Create we stored gets
+-- the Create's object. (Documents may be compressed: triggers read columns, never JSON.
+-- The inbox's announce hook records the unwrapped object first when the Create is new.)
 CREATE TRIGGER statuses_on_announce AFTER INSERT ON activities WHEN NEW.type = 'Announce' BEGIN
   INSERT OR IGNORE INTO statuses (object_uri, announce_uri, account_uri, created_at)
   VALUES (
     coalesce(
-      json_extract(NEW.document, '$.object.object.id'),
-      CASE WHEN json_type(NEW.document, '$.object.object') = 'text'
-           THEN json_extract(NEW.document, '$.object.object') END,
+      (SELECT a.object_uri FROM activities a WHERE a.uri = NEW.object_uri
+        AND a.type IN ('Create', 'Update') AND a.object_uri IS NOT NULL),
       NEW.object_uri),
     NEW.uri, NEW.actor_uri, NEW.published);
 END;
@@ -61,11 +62,10 @@ CREATE TRIGGER favourites_on_like AFTER INSERT ON activities
 END;
 
 -- Undo(Like) and Undo(Announce), local or received: only the Undo's own actor's record goes.
-CREATE TRIGGER undo_like_or_announce AFTER INSERT ON activities WHEN NEW.type = 'Undo' BEGIN
-  DELETE FROM favourites WHERE actor_uri = NEW.actor_uri AND activity_uri = coalesce(
-    json_extract(NEW.document, '$.object.id'), json_extract(NEW.document, '$.object'));
-  DELETE FROM statuses WHERE account_uri = NEW.actor_uri AND announce_uri = coalesce(
-    json_extract(NEW.document, '$.object.id'), json_extract(NEW.document, '$.object'));
+CREATE TRIGGER undo_like_or_announce AFTER INSERT ON activities
+  WHEN NEW.type = 'Undo' AND NEW.object_uri IS NOT NULL BEGIN
+  DELETE FROM favourites WHERE actor_uri = NEW.actor_uri AND activity_uri = NEW.object_uri;
+  DELETE FROM statuses WHERE account_uri = NEW.actor_uri AND announce_uri = NEW.object_uri;
 END;
 
 -- Where a client stopped reading (home, notifications).

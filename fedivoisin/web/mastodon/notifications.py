@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from ...errors import NotFound
 from ...outbox.polls import is_vote
 from ...protocol.addressing import addressees, ref
@@ -91,7 +89,7 @@ async def _entity(
         except NotFound:  # deleted or no longer visible: no notification
             return None
     author = e.actor_uri
-    doc = orjson.loads(e.document)
+    doc = activity_store.decode_document(e.document)
     if kind in ("mention", "status", "update") and isinstance(doc.get("object"), dict):
         author = ref(doc["object"].get("attributedTo")) or author
     return {

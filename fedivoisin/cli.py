@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)
+    from . import cli_webhooks
+
+    cli_webhooks.add_commands(sub, _common)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     ds = db.add_parser("stats", help="rows and bytes per table")

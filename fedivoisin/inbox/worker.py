@@ -11,9 +11,10 @@ import logging
 
 import orjson
 
+from ..outbox import webhooks
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
-from ..protocol.addressing import addressees, is_public, ref
+from ..protocol.addressing import addressees, is_public, ref, strip_private
 from ..runtime import Runtime
 from ..store import activities as activity_store
 from ..store import deliveries, inbox_items
@@ -88,6 +89,14 @@ async def process(rt: Runtime, row: Received) -> None:
     for slug in await local_recipients(ctx):
         if rt.urls.actor(slug) != ctx.actor:
             await inbox_items.add(rt.store, slug, aid, rt.clock.now())
+            # After authentication and policy (a refused activity returned above).
+            await webhooks.emit(
+                rt,
+                rt.urls.actor(slug),
+                "activity.received",
+                {"activity": strip_private(ctx.activity)},
+                key=aid,
+            )
 
 
 async def _domain_is_back(rt: Runtime, actor: str) -> None:

@@ -19,7 +19,19 @@ from ..store import follows as follow_store
 from ..store import members as member_store
 from ..store import relays as relay_store
 from ..store.actors import LocalActor
+from . import webhooks
 from .publish import publish
+
+
+async def membership_changed(
+    rt: Runtime, community: LocalActor, member: str, state: str, role: str | None = None
+) -> None:
+    """The `membership.changed` webhook event for the community."""
+    data: dict[str, Any] = {"member": member, "state": state}
+    if role is not None:
+        data["role"] = role
+    await webhooks.emit(rt, rt.urls.actor(community.slug), "membership.changed", data)
+
 
 KIND_NAMES = {
     "events": "event",
@@ -136,6 +148,7 @@ async def add_member(
     await member_store.set_fields(
         rt.store, cid, uri, role=role, may_alert=int(may_alert), title=title
     )
+    await membership_changed(rt, community, uri, state, role)
     return uri
 
 
@@ -152,6 +165,7 @@ async def approve_member(
         await member_store.set_fields(rt.store, cid, uri, state="accepted")
     else:
         await member_store.remove(rt.store, cid, uri)
+    await membership_changed(rt, community, uri, "accepted" if accept else "rejected")
     return await publish(
         rt,
         community,
@@ -167,6 +181,7 @@ async def ban_member(rt: Runtime, community: LocalActor, who: str) -> dict[str, 
     await member_store.upsert(rt.store, cid, uri, now=rt.clock.now(), state="banned")
     await member_store.set_fields(rt.store, cid, uri, state="banned")
     await follow_store.remove(rt.store, uri, cid)
+    await membership_changed(rt, community, uri, "banned")
     return await publish(
         rt, community, {"type": "Block", "object": uri, "to": [uri]}, store_object=False
     )

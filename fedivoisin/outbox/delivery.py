@@ -27,6 +27,7 @@ from ..store import activities as activity_store
 from ..store import actors as actor_store
 from ..store import deliveries as dstore
 from ..store import follows as follow_store
+from . import webhooks
 from .retry import RetryPolicy, decide
 
 log = logging.getLogger("fedivoisin.delivery")
@@ -43,6 +44,7 @@ class _Cycle:
     results: list[dstore.Result] = field(default_factory=list)
     health: dict[str, bool] = field(default_factory=dict)  # host -> answered (True) / down
     gone: list[dstore.Delivery] = field(default_factory=list)
+    rows: dict[int, dstore.Delivery] = field(default_factory=dict)  # for webhooks.after_outcomes
 
 
 class DeliveryWorker:
@@ -62,6 +64,8 @@ class DeliveryWorker:
         self.unavailable: set[str] = set()
 
     async def _body(self, uri: str) -> bytes | None:
+        if uri.startswith(webhooks.SENDER_PREFIX):  # a webhook call: its event's JSON body
+            return await webhooks.body_for(self.rt, uri)
         body = self.bodies.get(uri)
         if body is None:
             act = await activity_store.get_activity(self.rt.store, uri)
@@ -74,6 +78,8 @@ class DeliveryWorker:
         return body
 
     async def _signers(self, slug: str) -> dict[str, Any] | None:
+        if webhooks.is_webhook(slug):  # HMAC-signed (Standard Webhooks), not HTTP signatures
+            return await webhooks.signers_for(self.rt, slug)
         hooks = self.signers.get(slug)
         if hooks is None:
             actor = await actor_store.get_actor(self.rt.store, slug, include_deleted=True)
@@ -95,7 +101,7 @@ class DeliveryWorker:
         # cache would otherwise send every coroutine of the batch to the database.
         bodies = {u: await self._body(u) for u in dict.fromkeys(d.activity_uri for d in rows)}
         hooks = {s: await self._signers(s) for s in dict.fromkeys(d.sender for d in rows)}
-        cycle = _Cycle()
+        cycle = _Cycle(rows={d.id: d for d in rows})
         todo = deque(rows)
         per_host = self.rt.settings.delivery_per_domain
         busy: dict[str, int] = {}  # host -> sends in flight
@@ -197,6 +203,10 @@ class DeliveryWorker:
             batch = cycle.results[:]  # the list itself stays: senders hold on to it
             del cycle.results[: len(batch)]
             await dstore.record(self.rt.store, batch)
+            try:
+                await webhooks.after_outcomes(self.rt, cycle.rows, batch)
+            except Exception:  # webhooks must never hold up federation
+                log.exception("webhook bookkeeping failed")
             if finished:
                 return
             try:

@@ -25,12 +25,25 @@ from ..store import events as event_store
 from ..store import remote_actors as remote_store
 from ..store.activities import StoredObject
 from ..store.actors import LocalActor
-from . import kinds
+from . import kinds, webhooks
 from .publish import new_id, publish
 
 log = logging.getLogger("fedivoisin.events")
 
 REJECTING_MODES = frozenset({"invite", "external", "none"})
+
+
+async def rsvp_changed(
+    rt: Runtime, owner: str, event: str, participant: str, state: str, key: str | None
+) -> None:
+    """The `rsvp.changed` webhook event, for the organiser (or the local participant)."""
+    await webhooks.emit(
+        rt,
+        owner,
+        "rsvp.changed",
+        {"event": event, "participant": participant, "state": state},
+        key=f"{key}|{state}" if key else None,
+    )
 
 
 def bare(activity: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +82,16 @@ async def answer_join(
     rt: Runtime, organiser: LocalActor, event: StoredObject, joiner: str, join: dict[str, Any]
 ) -> str:
     """Decide on a Join of our event; returns the participant's state."""
+    state = await _answer_join(rt, organiser, event, joiner, join)
+    await rsvp_changed(
+        rt, rt.urls.actor(organiser.slug), event.uri, joiner, state, ref(join.get("id"))
+    )
+    return state
+
+
+async def _answer_join(
+    rt: Runtime, organiser: LocalActor, event: StoredObject, joiner: str, join: dict[str, Any]
+) -> str:
     now = rt.clock.now()
     doc = event.document
     mode = join_mode(doc)
@@ -113,6 +136,7 @@ async def leave(rt: Runtime, event: StoredObject, actor: str) -> bool:
         return False
     if removed.state == "accepted":
         await publish_count(rt, event)
+    await rsvp_changed(rt, event.attributed_to, event.uri, actor, "left", None)
     return True
 
 
@@ -166,6 +190,8 @@ async def answer(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     )
     if accept:
         await publish_count(rt, event)
+    state = "accepted" if accept else "rejected"
+    await rsvp_changed(rt, event.attributed_to, event.uri, row.actor_uri, state, join_id)
     return done
 
 
@@ -235,4 +261,5 @@ async def remote_answer(rt: Runtime, join_id: str, by: str, *, accept: bool) -> 
         return True
     state = "accepted" if accept else "rejected"
     await event_store.upsert(rt.store, row.event_uri, row.actor_uri, state, join_id, rt.clock.now())
+    await rsvp_changed(rt, row.actor_uri, row.event_uri, row.actor_uri, state, join_id)
     return True

@@ -23,7 +23,7 @@ from ..runtime import Runtime
 from ..store import activities as activity_store
 from ..store.activities import StoredObject
 from ..store.actors import LocalActor
-from . import kinds
+from . import kinds, webhooks
 from .publish import new_id, publish
 
 log = logging.getLogger("fedivoisin.reports")
@@ -106,6 +106,9 @@ async def respond(rt: Runtime, actor: LocalActor, obj: dict[str, Any]) -> dict[s
         # Our copy follows at once so the next transition is checked from the new status;
         # the reporter's Update confirms it.
         await kinds.refresh_copy(rt, stored, {"reportStatus": status})
+    await webhooks.emit(
+        rt, me, "report.status_changed", {"report": stored.uri, "status": status, "by": me}
+    )
     return await publish(rt, actor, {"type": "Create", "object": reply, "to": [reporter]})
 
 
@@ -128,4 +131,11 @@ async def apply_reply(
     if author is None:
         return False
     await kinds.republish(rt, author, "report", report.document, {"reportStatus": status})
+    await webhooks.emit(
+        rt,
+        report.attributed_to,
+        "report.status_changed",
+        {"report": report.uri, "status": status, "by": responder},
+        key=ref(reply.get("id")),
+    )
     return True

@@ -28,6 +28,7 @@ from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
 from .routes import oauth as oauth_routes
+from .routes import webhooks as webhook_routes
 
 log = logging.getLogger("fedivoisin")
 
@@ -66,6 +67,10 @@ def routes() -> list[BaseRoute]:
         Route("/oauth/authorize", oauth_routes.authorize, methods=["GET", "POST"]),
         Route("/oauth/revoke", oauth_routes.revoke, methods=["POST"]),
         Route("/.well-known/oauth-authorization-server", oauth_routes.metadata),
+        # Webhooks (docs/bridge.md).
+        Route("/api/v1/webhooks", webhook_routes.collection, methods=["GET", "POST"]),
+        Route("/api/v1/webhooks/{id}", webhook_routes.item, methods=["GET", "PATCH", "DELETE"]),
+        Route("/api/v1/webhooks/{id}/test", webhook_routes.test_call, methods=["POST"]),
         # The Mastodon client API (docs/mastodon-api.md).
         *mastodon_routes(),
     ]

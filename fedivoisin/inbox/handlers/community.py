@@ -82,6 +82,7 @@ async def on_leave(ctx: Ctx) -> bool:
     m = await member_store.get(ctx.rt.store, cid, ctx.actor)
     if m is not None and m.state != "banned":
         await member_store.remove(ctx.rt.store, cid, ctx.actor)
+        await cm.membership_changed(ctx.rt, community, ctx.actor, "left")
     return True
 
 
@@ -98,6 +99,7 @@ async def on_undo(ctx: Ctx) -> bool:
             m = await member_store.get(ctx.rt.store, cid, ctx.actor)
             if m is not None and m.role == "member" and m.state == "accepted":
                 await member_store.remove(ctx.rt.store, cid, ctx.actor)
+                await cm.membership_changed(ctx.rt, community, ctx.actor, "left")
     return False
 
 

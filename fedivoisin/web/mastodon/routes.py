@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from . import routes_accounts as acc
 from . import routes_instance as inst
 from . import routes_search as search
 from . import routes_statuses as st
 from . import routes_timelines as tl
+from . import streaming
 
 S = "/api/v1/statuses/{id}"
 A = "/api/v1/accounts/{id}"
@@ -65,4 +66,6 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/notifications/{id}/dismiss", tl.dismiss, methods=["POST"]),
         Route("/api/v1/markers", tl.markers, methods=["GET", "POST"]),
         Route("/api/v2/search", search.search),
+        WebSocketRoute("/api/v1/streaming", streaming.streaming),
+        WebSocketRoute("/api/v1/streaming/", streaming.streaming),
     ]

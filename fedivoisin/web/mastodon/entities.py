@@ -332,7 +332,7 @@ def media_attachments(doc: dict[str, Any]) -> list[dict[str, Any]]:
             meta = {"original": {"width": w, "height": h, "size": f"{w}x{h}", "aspect": w / h}}
         out.append(
             {
-                "id": str(att.get("mastodonId") or i),
+                "id": str(int.from_bytes(url.encode()[-6:], "big") % 10**12 + i),
                 "type": "image" if media_type.startswith("image/") else "unknown",
                 "url": url,
                 "preview_url": url,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from . import media, streaming
 from . import routes_accounts as acc
 from . import routes_instance as inst
 from . import routes_search as search
 from . import routes_statuses as st
 from . import routes_timelines as tl
-from . import streaming
 
 S = "/api/v1/statuses/{id}"
 A = "/api/v1/accounts/{id}"
@@ -66,6 +66,11 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/notifications/{id}/dismiss", tl.dismiss, methods=["POST"]),
         Route("/api/v1/markers", tl.markers, methods=["GET", "POST"]),
         Route("/api/v2/search", search.search),
+        Route("/api/v2/media", media.upload, methods=["POST"]),
+        Route("/api/v1/media", media.upload, methods=["POST"]),
+        Route("/api/v1/media/{id}", media.get_media, methods=["GET"]),
+        Route("/api/v1/media/{id}", media.update_media, methods=["PUT"]),
+        Route("/media/{name}", media.serve),
         WebSocketRoute("/api/v1/streaming", streaming.streaming),
         WebSocketRoute("/api/v1/streaming/", streaming.streaming),
     ]

@@ -20,7 +20,7 @@ from ...protocol.vocab import parse_object
 from ...store import activities as activity_store
 from ...store import mastodon as mstore
 from ..routes.common import runtime
-from . import compose
+from . import compose, media
 from .common import actor_uri, json, me, params, viewer
 from .present import Presenter
 
@@ -49,11 +49,10 @@ async def post_status(request: Request) -> Response:
             raise Unprocessable("in_reply_to_id: no such status", field="in_reply_to_id") from None
         parent_uri = parent.uri
     obj = await compose.build(rt, actor, q, parent_uri=parent_uri)
-    from .media import attach
-
-    await attach(rt, actor, obj, [str(m) for m in q.list("media_ids")])
+    await media.attach(rt, actor, obj, [str(m) for m in q.list("media_ids")])
     doc = await c2s.handle(rt, actor, {"type": "Create", "object": obj})
     uri = str(ref(doc["object"]))
+    await media.mark_attached(rt, obj, uri)
     if key:
         await mstore.remember_key(rt.store, actor.slug, key, uri, rt.clock.now())
     return json(await p.by_object(uri))

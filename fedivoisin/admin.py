@@ -6,6 +6,8 @@ same as one made any other way.
 
 from __future__ import annotations
 
+import logging
+
 from .clock import Clock
 from .errors import InvalidInput
 from .protocol import keys
@@ -14,6 +16,8 @@ from .store import actors as actor_store
 from .store import blocks as block_store
 from .store.actors import COMMUNITY_KINDS, JOIN_POLICIES, LocalActor
 from .store.db import Store
+
+log = logging.getLogger("fedivoisin")
 
 
 def _key_material() -> dict[str, str]:
@@ -131,6 +135,21 @@ async def ensure_instance_actor(store: Store, clock: Clock, name: str) -> LocalA
         updated_at=now,
         **_key_material(),
     )
+
+
+async def record_origin(store: Store, origin: str) -> None:
+    """The server is the authority on its public origin: the CLI reads it from here."""
+    from .store import instance_settings
+
+    stored = await instance_settings.get(store, instance_settings.ORIGIN)
+    if stored != origin:
+        if stored is not None:
+            log.warning(
+                "public origin changed from %s to %s: remote servers know the old ids",
+                stored,
+                origin,
+            )
+        await instance_settings.put(store, instance_settings.ORIGIN, origin)
 
 
 async def create_token(store: Store, clock: Clock, slug: str, label: str = "") -> str:

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     ds = db.add_parser("stats", help="rows and bytes per table")
     _common(ds)
     ds.set_defaults(handler=c.db_stats)
+    from .cli_imports import add_import_commands
+
+    add_import_commands(sub, _common)
     return parser
 
 

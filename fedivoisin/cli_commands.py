@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,10 +11,12 @@ from typing import Any
 from . import admin
 from .clock import SystemClock
 from .config import Settings, load_settings
+from .errors import ConfigError
 from .protocol.urls import Urls
 from .runtime import Runtime
 from .store import actors as actor_store
 from .store import blocks as block_store
+from .store.datadir import DataDirLock
 from .store.db import Store
 
 
@@ -31,21 +34,43 @@ async def opened(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, Stor
     settings = settings_from(args)
     store = await Store.open(settings.db_path)
     try:
+        settings = await served_origin(settings, store)
         yield settings, store
     finally:
         await store.close()
 
 
+async def served_origin(settings: Settings, store: Store) -> Settings:
+    """The CLI prints and publishes ids at the origin the server was started with (stored
+    by `serve`), never at a guessed http://127.0.0.1:8080; a different explicit origin is
+    an error rather than a silently wrong id."""
+    from .store import instance_settings
+
+    stored = await instance_settings.get(store, instance_settings.ORIGIN)
+    if stored is None or stored == settings.origin:
+        return settings
+    if settings.extra.get("base_url_defaulted"):
+        return dataclasses.replace(settings, base_url=stored)
+    raise ConfigError(
+        f"base_url {settings.origin} differs from {stored}, the origin this data directory"
+        " is served at (drop --base-url / FEDIVOISIN_BASE_URL, or fix it)"
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
+    settings = settings_from(
+        args, host=args.host, port=args.port, access_log=getattr(args, "access_log", None)
+    )
+    # First, before the heavy imports and before anything opens the database: a second
+    # server on this data directory must exit at once.
+    lock = DataDirLock.acquire(settings.data_dir)
+
     import logging
 
     import uvicorn
 
     from .web.app import create_app
 
-    settings = settings_from(
-        args, host=args.host, port=args.port, access_log=getattr(args, "access_log", None)
-    )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -60,6 +85,7 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         server_header=False,
     )
+    lock.release()
     return 0
 
 

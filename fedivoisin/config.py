@@ -47,6 +47,10 @@ class Settings:
     retry_jitter: float = 0.2
     unavailable_after_days: int = 3
     worker_poll_interval: float = 1.0
+    # Imports (docs/imports.md): how often due imports are looked for, and each fetch's limits.
+    import_poll_interval: float = 30.0
+    import_timeout: float = 20.0
+    import_max_body: int = 5 * 1_048_576
     log_level: str = "info"
     # uvicorn's one line per request: off by default (issue 16: it costs throughput and
     # disk at fediverse request rates); `serve --access-log` turns it on.
@@ -141,7 +145,11 @@ def load_settings(
     typed = {k: _coerce(k, fields[k].type, v) for k, v in values.items()}
     settings = Settings(**typed)
     if not settings.base_url:
-        settings = dataclasses.replace(settings, base_url=f"http://{settings.host}:{settings.port}")
+        settings = dataclasses.replace(
+            settings,
+            base_url=f"http://{settings.host}:{settings.port}",
+            extra={**settings.extra, "base_url_defaulted": True},
+        )
     validate(settings)
     return settings
 

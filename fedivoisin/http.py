@@ -2,6 +2,7 @@
 
     client = create_http_client(HttpPolicy(user_agent="fedivoisin/0.1 (+https://…)"))
     fetched = await client.get_activity(url, sign=sign_get)       # -> Fetched
+    doc = await client.get_document(url, accept=…, etag=…)        # -> Document (bytes, 304)
     result = await client.post(inbox, body, signers={"cavage": …, "rfc9421": …})
     await client.close()
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 from fedivoisin.net.client import (
     DEFAULT_SCHEME,
     SECOND_KNOCK_STATUSES,
+    Document,
     Fetched,
     HttpClient,
     PostResult,
@@ -38,6 +40,7 @@ __all__ = [
     "DEFAULT_SCHEME",
     "JSON_ACCEPT",
     "SECOND_KNOCK_STATUSES",
+    "Document",
     "Fetched",
     "HttpClient",
     "HttpPolicy",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import aiohttp
@@ -64,6 +64,23 @@ class Fetched:
     status: int
     content_type: str
     document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Any fetched document as bytes (calendars, feeds); status 304 means not modified."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+_T = TypeVar("_T")
+_Finish = Callable[[CheckedUrl, CheckedUrl, aiohttp.ClientResponse], Awaitable[_T]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +164,7 @@ class HttpClient:
         Rule 1: the document's `id` must share the origin of the final URL, or a
         redirect (or an upload on a shared domain) could pose as another actor.
         """
-        fetched = await self._fetch(url, sign=sign, accept=accept, lenient_json=lenient_json)
+        fetched = await self._fetch(url, sign=sign, accept=accept, finish=self._json(lenient_json))
         doc_id = fetched.document.get("id")
         if not isinstance(doc_id, str) or not same_origin(doc_id, fetched.final_url):
             raise RemoteRefused(
@@ -160,28 +177,92 @@ class HttpClient:
         self, url: str, *, accept: str = JSON_ACCEPT, sign: SignHook | None = None
     ) -> Fetched:
         """Fetch WebFinger/NodeInfo JSON: same transport rules, lenient type, no id check."""
-        return await self._fetch(url, sign=sign, accept=accept, lenient_json=True)
+        return await self._fetch(url, sign=sign, accept=accept, finish=self._json(True))
+
+    def _json(self, lenient_json: bool) -> _Finish[Fetched]:
+        async def finish(
+            first: CheckedUrl, current: CheckedUrl, resp: aiohttp.ClientResponse
+        ) -> Fetched:
+            return await self._accept(first, current, resp, lenient_json)
+
+        return finish
+
+    async def get_document(
+        self,
+        url: str,
+        *,
+        accept: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_body: int | None = None,
+        timeout: float | None = None,
+    ) -> Document:
+        """Fetch any document (a calendar, a feed) as bytes, conditionally.
+
+        Same SSRF, block, redirect and size rules as every GET; `etag` / `last_modified`
+        become If-None-Match / If-Modified-Since, and a 304 answer comes back as a
+        Document with status 304 and an empty body (nothing changed)."""
+        conditional: dict[str, str] = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        limit = max_body or self.policy.max_body
+
+        async def finish(
+            first: CheckedUrl, current: CheckedUrl, resp: aiohttp.ClientResponse
+        ) -> Document:
+            if resp.status == 304:
+                return Document(first.url, current.url, 304, "", b"", etag, last_modified)
+            error = _status_error("GET", current.url, resp.status)
+            if error is not None:
+                raise error
+            body = await self._read_capped(resp, current.url, limit)
+            return Document(
+                first.url,
+                current.url,
+                resp.status,
+                resp.headers.get("Content-Type", ""),
+                body,
+                resp.headers.get("ETag"),
+                resp.headers.get("Last-Modified"),
+            )
+
+        return await self._fetch(
+            url, sign=None, accept=accept, finish=finish, timeout=timeout, extra=conditional
+        )
 
     async def _fetch(
-        self, url: str, *, sign: SignHook | None, accept: str, lenient_json: bool
-    ) -> Fetched:
+        self,
+        url: str,
+        *,
+        sign: SignHook | None,
+        accept: str,
+        finish: _Finish[_T],
+        timeout: float | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> _T:
         first = self._check_hop(url)
+        limit = timeout or self.policy.total_timeout
         try:
-            async with asyncio.timeout(self.policy.total_timeout):  # whole chain, rule 12
-                return await self._follow(first, sign, accept, lenient_json)
+            async with asyncio.timeout(limit):  # whole chain, rule 12
+                return await self._follow(first, sign, accept, finish, extra or {})
         except TimeoutError:
-            raise RemoteUnavailable(
-                f"GET {first.url}: no answer within {self.policy.total_timeout}s"
-            ) from None
+            raise RemoteUnavailable(f"GET {first.url}: no answer within {limit}s") from None
 
     async def _follow(
-        self, first: CheckedUrl, sign: SignHook | None, accept: str, lenient_json: bool
-    ) -> Fetched:
+        self,
+        first: CheckedUrl,
+        sign: SignHook | None,
+        accept: str,
+        finish: _Finish[_T],
+        extra: Mapping[str, str],
+    ) -> _T:
         """Follow redirects by hand so every hop is re-checked and re-signed."""
         session = self._get_session()
         current = first
         for hop in range(self.policy.max_redirects + 1):
-            headers = self._headers(current, Accept=accept)
+            headers = self._headers(current, Accept=accept, **extra)
             if sign is not None:
                 headers.update(sign("GET", current.url, dict(headers), None))
             try:
@@ -189,7 +270,7 @@ class HttpClient:
                     URL(current.url, encoded=True), headers=headers, allow_redirects=False
                 ) as resp:
                     if resp.status not in REDIRECT_STATUSES:
-                        return await self._accept(first, current, resp, lenient_json)
+                        return await finish(first, current, resp)
                     location = resp.headers.get("Location")
             except aiohttp.ClientConnectorError as exc:
                 raise _connect_error("GET", current.url, exc) from None
@@ -231,9 +312,11 @@ class HttpClient:
             raise RemoteRefused(f"GET {current.url}: not a JSON object", status=resp.status)
         return Fetched(first.url, current.url, resp.status, ctype, document)
 
-    async def _read_capped(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
+    async def _read_capped(
+        self, resp: aiohttp.ClientResponse, url: str, limit: int | None = None
+    ) -> bytes:
         """Read at most max_body bytes (after decompression), then hang up (rule 12)."""
-        limit = self.policy.max_body
+        limit = limit or self.policy.max_body
         declared = resp.content_length
         if declared is not None and declared > limit:
             resp.close()

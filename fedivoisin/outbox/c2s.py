@@ -117,7 +117,10 @@ async def handle(rt: Runtime, actor: LocalActor, body: Any) -> dict[str, Any]:
     return await simple(rt, actor, body)
 
 
-async def create(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str, Any]:
+async def create(
+    rt: Runtime, actor: LocalActor, body: dict[str, Any], *, object_id: str | None = None
+) -> dict[str, Any]:
+    """`object_id`: an id minted beforehand (imports record it before publishing)."""
     obj = body.get("object")
     if not isinstance(obj, dict):
         raise InvalidActivity("object must be an embedded object", field="object")
@@ -128,7 +131,7 @@ async def create(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     obj = {k: v for k, v in obj.items() if k != "@context"}
     now = rt.clock.now()
     me = rt.urls.actor(actor.slug)
-    obj["id"] = new_id(rt, "object")
+    obj["id"] = object_id or new_id(rt, "object")
     obj["attributedTo"] = me
     obj["published"] = iso(now)
     obj.setdefault("url", obj["id"])
@@ -169,7 +172,11 @@ async def _own_object(rt: Runtime, actor: LocalActor, oid: str) -> activity_stor
     return stored
 
 
-async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str, Any]:
+async def update(
+    rt: Runtime, actor: LocalActor, body: dict[str, Any], *, replace: bool = False
+) -> dict[str, Any]:
+    """`replace`: the given object is the whole new version (imports), not a patch; only
+    the id, author, publication date and url of the stored one are kept."""
     obj = body.get("object")
     oid = ref(obj)
     if oid is None or not isinstance(obj, dict):
@@ -183,8 +190,10 @@ async def update(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
     if answered is not None:
         return answered
     stored = await _own_object(rt, actor, oid)
+    kept = ("id", "attributedTo", "published", "url")
+    base = {k: v for k, v in stored.document.items() if k in kept} if replace else stored.document
     merged = {
-        **stored.document,
+        **base,
         **{
             k: v for k, v in obj.items() if k not in ("@context", "id", "attributedTo", "published")
         },

@@ -16,6 +16,7 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..inbox.worker import InboxWorker
 from ..outbox.delivery import DeliveryWorker
+from ..outbox.import_worker import ImportWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
@@ -27,6 +28,7 @@ from .routes import apps as app_routes
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
+from .routes import imports as import_routes
 from .routes import oauth as oauth_routes
 from .routes import webhooks as webhook_routes
 
@@ -71,6 +73,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/webhooks", webhook_routes.collection, methods=["GET", "POST"]),
         Route("/api/v1/webhooks/{id}", webhook_routes.item, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/webhooks/{id}/test", webhook_routes.test_call, methods=["POST"]),
+        *import_routes.ROUTES,
         # The Mastodon client API (docs/mastodon-api.md).
         *mastodon_routes(),
     ]
@@ -83,7 +86,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.db_path)
         rt = Runtime(settings=settings, store=store, clock=clock)
-        await admin.ensure_instance_actor(store, clock, settings.instance_name)
+        try:
+            await admin.ensure_instance_actor(store, clock, settings.instance_name)
+            await admin.record_origin(store, settings.origin)
+        except BaseException:
+            # aiosqlite's thread is not a daemon: a failed start-up that left it open kept
+            # the process alive forever instead of exiting (issue 17).
+            await store.close()
+            raise
         if settings.allow_private_networks:
             log.warning("allow_private_networks is ON: plain http and private addresses allowed")
         app.state.runtime = rt
@@ -94,7 +104,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             asyncio.create_task(inbox_worker.run(stop)),
             asyncio.create_task(delivery_worker.run(stop)),
         ]
+        import_worker = ImportWorker(rt)
+        tasks.append(asyncio.create_task(import_worker.run(stop)))
         app.state.workers = (inbox_worker, delivery_worker)
+        app.state.import_worker = import_worker
         try:
             yield
         finally:

@@ -17,6 +17,8 @@ key signs for every actor the peer hosts (each actor document names it `{actor}#
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +63,8 @@ class _Document:
     status: int
     body: bytes
     content_type: str = AS2
+    etag: str | None = None  # answer If-None-Match with 304 (conditional GETs of feeds)
+    delay: float = 0.0  # seconds before answering (timeouts)
 
 
 @dataclass
@@ -102,11 +106,17 @@ class RecordingPeer:
         *,
         status: int = 200,
         content_type: str = AS2,
+        etag: bool = False,
+        delay: float = 0.0,
     ) -> str:
-        """Serve `document` (JSON value, or raw bytes) at a path of this peer; returns its URL."""
+        """Serve `document` (JSON value, or raw bytes) at a path of this peer; returns its URL.
+
+        `etag=True` sends an ETag (a hash of the body) and answers a matching If-None-Match
+        with 304; `delay` holds the answer that many seconds."""
         path = self.path_of(url_or_path)
         body = document if isinstance(document, bytes) else orjson.dumps(document)
-        self.documents[path] = _Document(status, body, content_type)
+        tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"' if etag else None
+        self.documents[path] = _Document(status, body, content_type, tag, delay)
         return self.url(path)
 
     def forget(self, url_or_path: str, *, status: int = 404) -> None:
@@ -246,7 +256,15 @@ class RecordingPeer:
         doc = self.documents.get(path) or self.documents.get(request.url.path)
         if doc is None:
             return Response(b'{"error":"not found"}', 404, media_type="application/json")
-        return Response(doc.body, doc.status, media_type=doc.content_type)
+        if doc.delay:
+            await asyncio.sleep(doc.delay)
+        if doc.etag is None:
+            return Response(doc.body, doc.status, media_type=doc.content_type)
+        if request.headers.get("if-none-match") == doc.etag:
+            return Response(status_code=304, headers={"ETag": doc.etag})
+        return Response(
+            doc.body, doc.status, media_type=doc.content_type, headers={"ETag": doc.etag}
+        )
 
     def _webfinger(self, resource: str) -> Response:
         user, _, host = resource.removeprefix("acct:").partition("@")

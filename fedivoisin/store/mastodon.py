@@ -10,6 +10,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from .activities import StoredObject
+from .activities import _object as row_to_object
 from .db import Store
 
 
@@ -424,3 +426,12 @@ async def record_reblog(
         " VALUES (?, ?, ?, ?)",
         (object_uri, announce_uri, actor_uri, now),
     )
+
+
+async def objects(store: Store, uris: list[str]) -> dict[str, StoredObject]:
+    """Several objects in one query (a timeline page)."""
+    if not uris:
+        return {}
+    marks = ",".join("?" * len(uris))
+    rows = await store.fetchall(f"SELECT * FROM objects WHERE uri IN ({marks})", uris)
+    return {r["uri"]: row_to_object(r) for r in rows}

@@ -24,6 +24,12 @@ from ...store.mastodon import StatusRow
 from . import entities
 
 AVATAR_PATH = "/api/fedivoisin/avatar.png"
+ACCOUNT_TTL = 2.0
+ACCOUNT_CACHE_SIZE = 10_000
+
+
+def forget_account(rt: Runtime, uri: str) -> None:
+    rt.caches.get("mastodon_accounts", {}).pop(uri, None)
 
 
 class Presenter:
@@ -100,9 +106,22 @@ class Presenter:
         )
 
     async def account(self, uri: str) -> dict[str, Any]:
-        if uri not in self._accounts:
-            self._accounts[uri] = entities.account(await self.account_info(uri))
-        return self._accounts[uri]
+        """The account entity, shared between requests for ACCOUNT_TTL seconds (counts may
+        lag that long; a resident's own changes invalidate it: `forget_account`)."""
+        if uri in self._accounts:
+            return self._accounts[uri]
+        cache: dict[str, tuple[float, dict[str, Any]]] = self.rt.caches.setdefault(
+            "mastodon_accounts", {}
+        )
+        now = self.rt.clock.now()
+        hit = cache.get(uri)
+        if hit is None or now - hit[0] > ACCOUNT_TTL or now < hit[0]:
+            if len(cache) > ACCOUNT_CACHE_SIZE:
+                cache.clear()
+            hit = (now, entities.account(await self.account_info(uri)))
+            cache[uri] = hit
+        self._accounts[uri] = hit[1]
+        return hit[1]
 
     async def accounts(self, uris: list[str]) -> list[dict[str, Any]]:
         return [await self.account(u) for u in uris]
@@ -120,10 +139,9 @@ class Presenter:
         """The rows this viewer may see, as status entities (reblogs wrap their original)."""
         objects: dict[str, StoredObject] = {}
         shown: list[tuple[StatusRow, StoredObject]] = []
+        loaded = await mstore.objects(self.rt.store, list({r.object_uri for r in rows}))
         for row in rows:
-            obj = objects.get(row.object_uri) or await activity_store.get_object(
-                self.rt.store, row.object_uri
-            )
+            obj = loaded.get(row.object_uri)
             if obj is None or not await self.visible(obj):
                 continue
             if row.announce_uri and row.account_uri in self.hidden:

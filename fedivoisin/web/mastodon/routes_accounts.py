@@ -22,7 +22,7 @@ from ...store.actors import LocalActor
 from ..routes.common import runtime
 from . import entities
 from .common import actor_uri, json, link_header, me, page, params, viewer
-from .present import Presenter
+from .present import Presenter, forget_account
 
 
 async def uri_of(request: Request, id_: str) -> str:
@@ -58,6 +58,7 @@ async def update_credentials(request: Request) -> Response:
         changes["manuallyApprovesFollowers"] = q.flag("locked")
     if changes:
         await update_profile(rt, actor, {"id": rt.urls.actor(actor.slug), **changes})
+        forget_account(rt, rt.urls.actor(actor.slug))
     return await verify_credentials(request)
 
 

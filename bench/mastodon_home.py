@@ -149,7 +149,7 @@ async def measure(url: str, token: str, seconds: float) -> dict[str, Any]:
     return result
 
 
-MINIMAL_APP = '''
+MINIMAL_APP = """
 import os, orjson
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -159,7 +159,7 @@ LINK = os.environ["BENCH_LINK"]
 async def home(request):
     return Response(BODY, media_type="application/json", headers={"Link": LINK})
 app = Starlette(routes=[Route("/api/v1/timelines/home", home)])
-'''
+"""
 
 
 async def main(seconds: float, statuses: int, accounts: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ...store import activities as activity_store
 from ...store import actors as actor_store
 from ...store.actors import LocalActor
 from . import entities
+from . import text as texts
 from .common import Params
 from .routes_instance import MAX_CHARS, MAX_OPTIONS
 
@@ -25,7 +26,7 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 async def _mentions(rt: Runtime, text: str) -> dict[str, tuple[str, str]]:
     """Handles written in the text → (actor uri, profile url); unknown ones stay text."""
     found: dict[str, tuple[str, str]] = {}
-    for m in entities.MENTION.finditer(text):
+    for m in texts.MENTION.finditer(text):
         user, host = m.group(1), m.group(2)
         handle = f"{user}@{host}" if host else user
         if handle in found:
@@ -60,7 +61,7 @@ async def build(
             f"visibility must be one of {', '.join(VISIBILITIES)}", field="visibility"
         )
     mentions = await _mentions(rt, text)
-    html, tags = entities.text_to_html(text, mentions, rt.urls.origin + "/tags/")
+    html, tags = texts.text_to_html(text, mentions, rt.urls.origin + "/tags/")
     mentioned = [uri for uri, _ in mentions.values()]
     community = None
     parent = None

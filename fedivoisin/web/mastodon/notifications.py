@@ -19,8 +19,10 @@ from ...runtime import Runtime
 from ...store import activities as activity_store
 from ...store import follows as follow_store
 from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
 from ...store.actors import LocalActor
-from ...store.mastodon import InboxEntry, Page
+from ...store.mastodon import Page
+from ...store.mastodon_residents import InboxEntry
 from .entities import iso
 from .present import Presenter
 
@@ -116,7 +118,7 @@ async def page_of(
     read: list[int] = []
     current = replace(pg, limit=max(pg.limit, 20))
     for _ in range(10):
-        entries = await mstore.inbox_entries(rt.store, actor.slug, current)
+        entries = await rstore.inbox_entries(rt.store, actor.slug, current)
         if not entries:
             break
         for e in entries:
@@ -145,7 +147,7 @@ async def page_of(
 
 async def one(rt: Runtime, actor: LocalActor, id_: int) -> dict[str, Any] | None:
     me = rt.urls.actor(actor.slug)
-    e = await mstore.inbox_entry(rt.store, actor.slug, id_)
+    e = await rstore.inbox_entry(rt.store, actor.slug, id_)
     if e is None:
         return None
     found = await classify(rt, me, e)

@@ -18,6 +18,7 @@ from ...remote import resolve_handle
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
 from ...store.actors import LocalActor
 from ..routes.common import runtime
 from . import entities
@@ -126,7 +127,7 @@ async def relationship_of(request: Request, actor: LocalActor, other: str) -> di
     mine = rt.urls.actor(actor.slug)
     out_f = await follow_store.get(rt.store, mine, other)
     in_f = await follow_store.get(rt.store, other, mine)
-    blocks = await mstore.blocks_between(rt.store, mine, other)
+    blocks = await rstore.blocks_between(rt.store, mine, other)
     return entities.relationship(
         await mstore.account_id(rt.store, other),
         following=out_f is not None and out_f.state == "accepted",
@@ -175,7 +176,7 @@ async def _follow_list(request: Request, *, followers: bool) -> Response:
     uri = await uri_of(request, request.path_params["id"])
     rt = runtime(request)
     q = await params(request)
-    rows = await mstore.follow_page(
+    rows = await rstore.follow_page(
         rt.store,
         followee=uri if followers else None,
         follower=None if followers else uri,
@@ -198,7 +199,7 @@ async def follow_requests(request: Request) -> Response:
     actor = await me(request, "read:follows")
     rt = runtime(request)
     q = await params(request)
-    rows = await mstore.follow_page(
+    rows = await rstore.follow_page(
         rt.store,
         followee=rt.urls.actor(actor.slug),
         follower=None,
@@ -229,17 +230,17 @@ async def block_or_mute(request: Request) -> Response:
     if kind == "block" and on:
         await c2s.handle(rt, actor, {"type": "Block", "object": uri})
     elif kind == "block":
-        blocked = await mstore.last_activity(rt.store, mine, "Block", uri)
+        blocked = await rstore.last_activity(rt.store, mine, "Block", uri)
         if blocked is not None:
             await c2s.handle(rt, actor, {"type": "Undo", "object": blocked})
-    await mstore.set_block(rt.store, mine, uri, kind, on, rt.clock.now())
+    await rstore.set_block(rt.store, mine, uri, kind, on, rt.clock.now())
     return json(await relationship_of(request, actor, uri))
 
 
 async def _blocked_list(request: Request, kind: str) -> Response:
     actor = await me(request, "read:blocks" if kind == "block" else "read:mutes")
     rt = runtime(request)
-    uris = await mstore.blocked(rt.store, rt.urls.actor(actor.slug), kind)
+    uris = await rstore.blocked(rt.store, rt.urls.actor(actor.slug), kind)
     return json(await Presenter(rt, None).accounts(uris))
 
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from ...errors import NotFound, RemoteError, Unprocessable
 from ...remote import resolve_handle
 from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
 from ..routes.common import runtime
 from .common import actor_uri, json, params, viewer
 from .present import Presenter
@@ -68,6 +69,6 @@ async def _accounts(
         except (NotFound, RemoteError):
             return []
         return [await p.account(uri)]
-    found = await mstore.find_accounts(rt.store, handle, limit)
+    found = await rstore.find_accounts(rt.store, handle, limit)
     uris = [rt.urls.actor(f[5:]) if f.startswith("slug:") else f for f in found]
     return await p.accounts(uris)

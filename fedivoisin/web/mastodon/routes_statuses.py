@@ -19,6 +19,7 @@ from ...protocol.addressing import ref
 from ...protocol.vocab import parse_object
 from ...store import activities as activity_store
 from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
 from ..routes.common import runtime
 from . import compose, media
 from .common import actor_uri, json, me, params, viewer
@@ -34,7 +35,7 @@ async def post_status(request: Request) -> Response:
     p = Presenter(rt, mine)
     key = request.headers.get("idempotency-key")
     if key:
-        done = await mstore.idempotent(
+        done = await rstore.idempotent(
             rt.store, actor.slug, key, rt.clock.now() - IDEMPOTENCY_SECONDS
         )
         if done is not None:
@@ -54,7 +55,7 @@ async def post_status(request: Request) -> Response:
     uri = str(ref(doc["object"]))
     await media.mark_attached(rt, obj, uri)
     if key:
-        await mstore.remember_key(rt.store, actor.slug, key, uri, rt.clock.now())
+        await rstore.remember_key(rt.store, actor.slug, key, uri, rt.clock.now())
     return json(await p.by_object(uri))
 
 
@@ -85,7 +86,7 @@ async def delete_status(request: Request) -> Response:
 
 
 def _plain(doc: dict[str, Any]) -> str:
-    from .entities import strip_html
+    from .text import strip_html
 
     content = doc.get("content")
     return strip_html(content) if isinstance(content, str) else ""

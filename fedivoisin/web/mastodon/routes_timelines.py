@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ...errors import NotFound, Unprocessable
 from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
 from ...store.mastodon import Page, StatusRow
 from ..routes.common import runtime
 from . import notifications as notes
@@ -55,7 +56,7 @@ async def home(request: Request) -> Response:
     rt = runtime(request)
     mine = rt.urls.actor(actor.slug)
     p = Presenter(rt, mine)
-    p.hidden = await mstore.hidden_for(rt.store, mine)
+    p.hidden = await rstore.hidden_for(rt.store, mine)
     pg = page(await params(request))
     shown, read = await _fill(lambda b: mstore.home(rt.store, mine, b), p, pg)
     return json(shown, headers=link_header(request, read))
@@ -119,7 +120,7 @@ async def dismiss(request: Request) -> Response:
         n = int(raw) if raw is not None else None
     except ValueError:
         raise NotFound("Record not found") from None
-    await mstore.dismiss(rt.store, actor.slug, n)
+    await rstore.dismiss(rt.store, actor.slug, n)
     return json({})
 
 
@@ -134,10 +135,10 @@ async def markers(request: Request) -> Response:
         for timeline in ("home", "notifications"):
             last = q.sub(timeline).get("last_read_id")
             if last is not None:
-                await mstore.set_marker(rt.store, actor.slug, timeline, str(last), rt.clock.now())
+                await rstore.set_marker(rt.store, actor.slug, timeline, str(last), rt.clock.now())
     wanted = set(map(str, q.list("timeline"))) or {"home", "notifications"}
     out = {}
-    for r in await mstore.markers(rt.store, actor.slug):
+    for r in await rstore.markers(rt.store, actor.slug):
         if request.method == "POST" or r["timeline"] in wanted:
             out[r["timeline"]] = {
                 "last_read_id": r["last_read_id"],

@@ -20,6 +20,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
 from ...store.mastodon import Page
 from ..auth import principal_for_token
 from ..routes.common import runtime
@@ -78,7 +79,7 @@ async def streaming(ws: WebSocket) -> None:
         sub = Subscription(stream, tag if stream.startswith("hashtag") else None)
         sub.last = await _newest_status(rt)
         if me is not None and principal is not None and principal.actor is not None:
-            entries = await mstore.inbox_entries(rt.store, principal.actor.slug, Page(limit=1))
+            entries = await rstore.inbox_entries(rt.store, principal.actor.slug, Page(limit=1))
             sub.last_note = entries[0].id if entries else 0
         subs[(sub.stream, sub.tag)] = sub
 
@@ -130,7 +131,7 @@ async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Sub
     if sub.stream == "user":
         assert me is not None
         p = Presenter(rt, me)
-        p.hidden = await mstore.hidden_for(rt.store, me)
+        p.hidden = await rstore.hidden_for(rt.store, me)
         rows = await mstore.home(rt.store, me, page)
     elif sub.stream.startswith("public"):
         p = Presenter(rt, me)
@@ -151,7 +152,7 @@ async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Sub
         shown, _ = await notes.page_of(
             rt, principal.actor, Page(min_id=sub.last_note, limit=40), types=None, exclude=set()
         )
-        entries = await mstore.inbox_entries(
+        entries = await rstore.inbox_entries(
             rt.store, principal.actor.slug, Page(min_id=sub.last_note, limit=40)
         )
         if entries:

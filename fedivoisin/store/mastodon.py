@@ -181,52 +181,43 @@ async def search_statuses(store: Store, text: str, limit: int) -> list[StatusRow
 # -- counts and the viewer's own interactions ------------------------------------------------
 
 
-async def _grouped(store: Store, sql: str, uris: list[str], *extra: Any) -> dict[str, int]:
+async def counts(store: Store, uris: list[str]) -> dict[str, tuple[int, int, int]]:
+    """object uri → (replies, reblogs, favourites), in one statement."""
     if not uris:
         return {}
     marks = ",".join("?" * len(uris))
-    rows = await store.fetchall(sql.format(marks=marks), [*uris, *extra])
-    return {r["k"]: int(r["n"]) for r in rows}
-
-
-async def counts(store: Store, uris: list[str]) -> dict[str, tuple[int, int, int]]:
-    """object uri → (replies, reblogs, favourites)."""
-    replies = await _grouped(
-        store,
-        "SELECT in_reply_to AS k, count(*) AS n FROM objects WHERE in_reply_to IN ({marks})"
-        " AND deleted IS NULL AND coalesce(lifecycle, '') != 'vote' GROUP BY in_reply_to",
-        uris,
+    rows = await store.fetchall(
+        "SELECT 0 AS w, in_reply_to AS k, count(*) AS n FROM objects"
+        f" WHERE in_reply_to IN ({marks}) AND deleted IS NULL"
+        " AND coalesce(lifecycle, '') != 'vote' GROUP BY in_reply_to"
+        " UNION ALL SELECT 1, object_uri, count(*) FROM statuses"
+        f" WHERE object_uri IN ({marks}) AND announce_uri IS NOT NULL GROUP BY object_uri"
+        " UNION ALL SELECT 2, object_uri, count(*) FROM favourites"
+        f" WHERE object_uri IN ({marks}) GROUP BY object_uri",
+        [*uris, *uris, *uris],
     )
-    reblogs = await _grouped(
-        store,
-        "SELECT object_uri AS k, count(*) AS n FROM statuses WHERE object_uri IN ({marks})"
-        " AND announce_uri IS NOT NULL GROUP BY object_uri",
-        uris,
-    )
-    favs = await _grouped(
-        store,
-        "SELECT object_uri AS k, count(*) AS n FROM favourites WHERE object_uri IN ({marks})"
-        " GROUP BY object_uri",
-        uris,
-    )
-    return {u: (replies.get(u, 0), reblogs.get(u, 0), favs.get(u, 0)) for u in uris}
+    found = {u: [0, 0, 0] for u in uris}
+    for r in rows:
+        found[r["k"]][r["w"]] = int(r["n"])
+    return {u: (c[0], c[1], c[2]) for u, c in found.items()}
 
 
 async def mine(store: Store, uris: list[str], me: str) -> tuple[set[str], set[str]]:
-    """Which of these objects the viewer favourited, and reblogged."""
+    """Which of these objects the viewer favourited, and reblogged (one statement)."""
     if not uris:
         return set(), set()
     marks = ",".join("?" * len(uris))
-    favs = await store.fetchall(
-        f"SELECT object_uri FROM favourites WHERE actor_uri = ? AND object_uri IN ({marks})",
-        [me, *uris],
+    rows = await store.fetchall(
+        "SELECT 0 AS w, object_uri FROM favourites WHERE actor_uri = ?"
+        f" AND object_uri IN ({marks})"
+        " UNION ALL SELECT 1, object_uri FROM statuses WHERE account_uri = ?"
+        f" AND announce_uri IS NOT NULL AND object_uri IN ({marks})",
+        [me, *uris, me, *uris],
     )
-    boosts = await store.fetchall(
-        f"SELECT object_uri FROM statuses WHERE account_uri = ? AND announce_uri IS NOT NULL"
-        f" AND object_uri IN ({marks})",
-        [me, *uris],
+    return (
+        {r["object_uri"] for r in rows if r["w"] == 0},
+        {r["object_uri"] for r in rows if r["w"] == 1},
     )
-    return {r["object_uri"] for r in favs}, {r["object_uri"] for r in boosts}
 
 
 async def favourite_activity(store: Store, object_uri: str, me: str) -> str | None:

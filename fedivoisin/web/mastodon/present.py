@@ -153,7 +153,10 @@ class Presenter:
         favs, boosts = (
             await mstore.mine(self.rt.store, uris, self.viewer) if self.viewer else (set(), set())
         )
-        ids = await mstore.original_ids(self.rt.store, uris)
+        ids = {r.object_uri: r.id for r, _ in shown if r.announce_uri is None}
+        missing = [u for u in uris if u not in ids]
+        if missing:
+            ids.update(await mstore.original_ids(self.rt.store, missing))
         out = []
         for row, obj in shown:
             original = await self._status(obj, ids.get(obj.uri, row.id), counts, favs, boosts)

@@ -1,8 +1,9 @@
 """Every error becomes application/problem+json here, in exactly one place (RFC 9457).
 
 Every body also carries `error` (the detail, plus the field at fault), the member Mastodon
-clients read (Mastodon.py, masto.js): one hierarchy serves both. Under `/api/` the body is
-served as `application/json`, which is what those clients expect.
+clients read (Mastodon.py, masto.js): one hierarchy serves both. The Mastodon client API's
+endpoints (fedivoisin/web/mastodon/) serve it as `application/json`, which those clients
+expect (masto.js only parses that type); every other endpoint keeps problem+json.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..errors import ProblemError
 log = logging.getLogger("fedivoisin.web")
 
 PROBLEM_TYPE = "application/problem+json"
-API_PREFIX = "/api/"
+MASTODON_PACKAGE = "fedivoisin.web.mastodon"
 
 
 def _body(status: int, title: str, detail: str, field: str | None) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def problem_response(
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX)
+    endpoint = request.scope.get("endpoint")
+    return str(getattr(endpoint, "__module__", "")).startswith(MASTODON_PACKAGE)
 
 
 async def handle_problem(request: Request, exc: Exception) -> Response:

@@ -80,6 +80,12 @@ async def store_remote_object(
 ) -> None:
     check_limits(obj)
     start, end = time_bounds(obj)
+    if "attachment" in obj or "image" in obj:
+        from ...outbox.domain_policies import rejects_media
+
+        author = ref(obj.get("attributedTo")) or ctx.actor
+        if await rejects_media(ctx.rt, host_of(author)):
+            obj = {k: v for k, v in obj.items() if k not in ("attachment", "image")}
     await activity_store.upsert_object(
         ctx.rt.store,
         uri=obj["id"],

@@ -248,10 +248,12 @@ class ProcessInstance(_Base):
     async def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            # Wait without blocking the loop: peers served by this test process (receivers)
+            # must still answer the sends the server drains on its way out.
+            deadline = time.monotonic() + 10
+            while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            self.kill()
         self.proc = None
         if hasattr(self, "log"):
             self.log.close()

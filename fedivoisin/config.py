@@ -172,6 +172,9 @@ def validate(s: Settings) -> None:
             raise ConfigError(f"setting {name}: must be positive")
     if s.retry_horizon < 0 or s.retry_base_delay < 0:
         raise ConfigError("setting retry_*: must not be negative")
+    for name in ("import_poll_interval", "import_timeout", "import_max_body"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting {name}: must be positive")
 
 
 def _is_local(host: str) -> bool:

@@ -71,7 +71,7 @@ async def cli_list(instance: Any, capsys: Any) -> str:
     return out
 
 
-OPENAPI = Path(__file__).parents[2] / "fedivoisin/web/openapi/imports.json"
+OPENAPI = Path(__file__).parents[2] / "fedivoisin/web/openapi/050_imports.json"
 
 
 def matches_openapi(name: str, value: Any) -> None:
@@ -137,6 +137,7 @@ async def test_a_feed_becomes_news_announced_by_the_community(
         # Fetched at once by the server's scheduler (woken by the API), or by this call.
         done = await run(instance, token, imp["id"])
         assert done["status"]["state"] == "ok" and done["status"]["items"] == 2
+        matches_openapi("Import", done)
         await wait_for(lambda: _count(peer, source, "Create", 2))
         news = objects_of(peer, source, "Create")
         assert sorted(n["name"] for n in news) == ["Collecte", "Ravalement"]
@@ -250,12 +251,13 @@ async def test_the_api_checks_token_scope_and_community(instance: Any) -> None:
     assert dup.status_code == 409
     listed = await api(instance, "GET", "/api/v1/imports?community=lilas", lilas)
     assert [i["id"] for i in listed.json()] == [created["id"]]
-    matches_openapi("Problem", dup.json())
     assert (
         await api(instance, "GET", "/api/v1/imports?community=lilas", tilleuls)
     ).status_code == 403
     gone = await api(instance, "DELETE", f"/api/v1/imports/{created['id']}", tilleuls)
     assert gone.status_code == 404
+    for odd in ("99999999999999999999999", "1e3", "-1", "%D9%A1"):
+        assert (await api(instance, "POST", f"/api/v1/imports/{odd}/run", lilas)).status_code == 404
     gone = await api(instance, "DELETE", f"/api/v1/imports/{created['id']}", lilas)
     assert gone.status_code == 204
     assert (await api(instance, "GET", "/api/v1/imports?community=lilas", lilas)).json() == []
@@ -338,3 +340,58 @@ async def test_a_crash_between_mapping_and_create_publishes_once_under_the_same_
         assert sorted(e["id"] for e in r.json()["orderedItems"]) == sorted(
             [planned, item.object_uri]
         )
+
+
+async def test_a_platform_app_manages_imports_of_the_communities_granted_to_it(
+    instance: Any,
+) -> None:
+    from tests.bridge.oauth_helpers import client_token, grant, register
+
+    await instance.community("lilas")
+    await instance.community("tilleuls")
+    app = await register(instance, scopes="read write")
+    await grant(instance, app["client_id"], "lilas")
+    writer = await client_token(instance, app, scope="read write")
+    reader = await client_token(instance, app, scope="read")
+    body = {"community": "lilas", "url": "http://127.0.0.1:9/agenda.ics", "as": "events"}
+    r = await api(instance, "POST", "/api/v1/imports", reader, body)
+    assert r.status_code == 403 and "'write'" in r.json()["detail"]
+    r = await api(instance, "POST", "/api/v1/imports", writer, {**body, "community": "tilleuls"})
+    assert r.status_code == 403 and "tilleuls" in r.json()["detail"]
+    r = await api(instance, "POST", "/api/v1/imports", writer, body)
+    assert r.status_code == 201, r.text
+    listed = await api(instance, "GET", "/api/v1/imports?community=lilas", writer)
+    assert [i["url"] for i in listed.json()] == [body["url"]]
+
+
+async def test_the_cli_adds_runs_lists_and_removes(
+    instance: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    await instance.community("lilas")
+    monkeypatch.setenv("FEDIVOISIN_ALLOW_PRIVATE_NETWORKS", "1")
+    common = ["--data-dir", str(instance.settings.data_dir), "--base-url", instance.base_url]
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code = await asyncio.to_thread(main, [*args, *common])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    async with RecordingPeer() as peer:
+        url = peer.serve("/agenda.ics", calendar(*THREE_EVENTS), content_type=ICS_TYPE)
+        code, out = await cli("import", "add", "lilas", url, "--as", "events", "--every", "2h")
+        assert code == 0 and "imports " + url + " as events every 2h" in out
+        import_id = out.split(":", 1)[0].removeprefix("import ")
+        code, out = await cli("import", "run", import_id)
+        assert code == 0 and ("ok (3 new" in out or "ok (0 new" in out)  # the server may be first
+        code, out = await cli("import", "list", "lilas")
+        assert "events\tevery 2h\t" + url in out and "items: 3" in out and "status: ok" in out
+        code, out = await cli("import", "add", "lilas", url, "--as", "events")
+        assert code == 2 and "already imports" in out
+        code, out = await cli("import", "add", "lilas", url + "2", "--as", "events", "--every", "5")
+        assert code == 2 and "between 1 minute and 7 days" in out
+        code, out = await cli("import", "remove", import_id)
+        assert code == 0 and "what it published stays" in out
+        code, out = await cli("import", "list")
+        assert out.strip() == "no imports"
+        code, out = await cli("import", "run", import_id)
+        assert code == 2 and f"no import {import_id}" in out

@@ -6,11 +6,12 @@
     POST   /api/v1/imports/{id}/run         fetch now; answers the import with its new status
 
 Every call needs the `write` scope and a token that may act for the community
-(`Principal.may_act_for`). Described in fedivoisin/web/openapi/imports.json.
+(`Principal.may_act_for`). Described in fedivoisin/web/openapi/050_imports.json.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -61,10 +62,10 @@ async def _allowed(request: Request, slug: str) -> None:
 
 async def _own_import(request: Request) -> import_store.Import:
     rt = runtime(request)
-    try:
-        import_id = int(request.path_params["id"])
-    except ValueError:
-        raise NotFound("no such import", field="id") from None
+    raw = request.path_params["id"]
+    if not re.fullmatch(r"[0-9]{1,15}", raw):
+        raise NotFound("no such import", field="id")
+    import_id = int(raw)
     principal = await auth.authenticate(request, "write")
     assert principal is not None
     row = await import_store.get(rt.store, import_id)

@@ -23,7 +23,7 @@ from tests.rig import ProcessInstance, wait_for
 
 from .conftest import follower, note, seed_followers
 
-SENDER = {"delivery_per_domain": 8}
+SENDER = {"delivery_per_domain": 8, "delivery_drain": 8.0}
 POSTS = 6
 LEASE = 12.0
 

@@ -37,6 +37,9 @@ TEST_SETTINGS: dict[str, Any] = {
     "retry_max_delay": 2.0,
     "worker_poll_interval": 0.05,
     "log_level": "warning",
+    # Shutdown drain of sends in flight: short, tests stop instances with peers that never
+    # answer (tests/delivery/test_leases.py sets its own).
+    "delivery_drain": 1.0,
 }
 
 

@@ -31,6 +31,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,7 @@ from bench.inbox_bench import (  # noqa: E402
     KeyServer,
     _pin,
     actor_document,
+    cpu_seconds,
     free_port,
     make_keys,
     run_loadgen,
@@ -62,7 +64,9 @@ SERVER_CPU, LOADGEN_CPU = 0, 1
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ORIGIN = "http://127.0.0.1:{port}"
 REMOTE = "https://remote{n}.example"
-SEED = 200
+SEED = 200  # received activities in the seed database
+SEED_LOCAL = 5000  # local objects: 500 events, so the calendar is as full as later
+ROUNDS = 3
 KINDS = ("note",) * 14 + ("event", "event", "news", "news", "proposal", "alert")
 MASTODON_CONTEXT = [
     "https://www.w3.org/ns/activitystreams",
@@ -389,6 +393,7 @@ async def _get_load(url: str, headers: dict[str, str], seconds: float, conc: int
     latencies.sort()
     ok = statuses.get(200, 0) + statuses.get(304, 0)
     return {
+        "requests": ok,
         "req_per_s": round(ok / elapsed, 1),
         "statuses": {str(k): v for k, v in statuses.items()},
         "p50_ms": round(1000 * latencies[len(latencies) // 2], 2) if latencies else None,
@@ -402,6 +407,15 @@ def getload_main(argv: list[str]) -> None:
     uvloop.install()
     url, headers, seconds, conc = argv[0], orjson.loads(argv[1]), float(argv[2]), int(argv[3])
     print(orjson.dumps(asyncio.run(_get_load(url, headers, seconds, conc))).decode(), flush=True)
+
+
+async def measured(pid: int, url: str, headers: dict[str, str], seconds: float) -> dict[str, Any]:
+    """get_load plus the server's CPU time per answered request."""
+    before = cpu_seconds(pid)
+    out = await get_load(url, headers, seconds)
+    used = cpu_seconds(pid) - before
+    out["cpu_us_per_req"] = round(1e6 * used / max(out["requests"], 1), 1)
+    return out
 
 
 async def get_load(
@@ -455,6 +469,21 @@ def mid_max_id(db: Path) -> int:
     return int(ids[len(ids) // 2][0]) if ids else 1
 
 
+async def drained(db: Path, timeout: float = 120) -> None:
+    """Wait until the server's inbox worker has processed its backlog (it shares CPU 0
+    with the next server measured)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            n = con.execute("SELECT count(*) FROM received WHERE state = 'pending'").fetchone()[0]
+        finally:
+            con.close()
+        if n == 0:
+            return
+        await asyncio.sleep(0.5)
+
+
 async def inbox_rate(
     port: int,
     origin: str,
@@ -464,15 +493,18 @@ async def inbox_rate(
     n: int,
     conc: int,
     tag: str,
+    offset: int = 0,
+    warm_up: bool = True,
 ) -> dict[str, Any]:
-    items = [(i % len(keys), i) for i in range(n)]
+    items = [(i % len(keys), offset + i) for i in range(n)]
     signed = sign_all(keys, key_origin, f"127.0.0.1:{port}", items)
     path = work / f"signed-{tag}.json"
     path.write_bytes(orjson.dumps(signed))
-    warm = [(i, 10**9 + i) for i in range(len(keys))]
-    wpath = work / f"warm-{tag}.json"
-    wpath.write_bytes(orjson.dumps(sign_all(keys, key_origin, f"127.0.0.1:{port}", warm)))
-    await run_loadgen(wpath, f"http://127.0.0.1:{port}/inbox", conc)
+    if warm_up:  # one request per sender: the server fetches and caches every key
+        warm = [(i, 10**9 + i) for i in range(len(keys))]
+        wpath = work / f"warm-{tag}.json"
+        wpath.write_bytes(orjson.dumps(sign_all(keys, key_origin, f"127.0.0.1:{port}", warm)))
+        await run_loadgen(wpath, f"http://127.0.0.1:{port}/inbox", conc)
     return await run_loadgen(path, f"http://127.0.0.1:{port}/inbox", conc)
 
 
@@ -493,6 +525,7 @@ async def main() -> None:
         "received": args.received,
         "local": args.local,
         "seed": SEED,
+        "seed_local": SEED_LOCAL,
     }
     tokens = {}
     for name in ("seed", "big"):
@@ -502,11 +535,15 @@ async def main() -> None:
         if not (d / "fedivoisin.sqlite3").exists():
             tokens[name] = prepare(d, origin[name])
             (work / f"{name}.token").write_text(tokens[name])
-            fill(d / "fedivoisin.sqlite3", origin[name], SEED, SEED)
+            fill(d / "fedivoisin.sqlite3", origin[name], SEED, SEED_LOCAL)
             if name == "big":
                 before = table_bytes(d / "fedivoisin.sqlite3")
                 took = fill(
-                    d / "fedivoisin.sqlite3", origin[name], args.received, args.local, offset=SEED
+                    d / "fedivoisin.sqlite3",
+                    origin[name],
+                    args.received,
+                    args.local,
+                    offset=SEED_LOCAL,
                 )
                 after = table_bytes(d / "fedivoisin.sqlite3")
                 result["fill_seconds"] = round(took, 1)
@@ -537,67 +574,118 @@ async def main() -> None:
     await key_server.start(key_port)
 
     static_port = free_port()
-    static = start_static(static_port, work)
-    await wait_listening(static_port, static)
-    gets: dict[str, dict[str, Any]] = {}
+    servers = {"static": start_static(static_port, work)}
+    for name in ("seed", "big"):
+        servers[name] = start_server(work / name, port[name], origin[name])
+    static_url = f"http://127.0.0.1:{static_port}/"
+    gets: dict[str, dict[str, Any]] = {"seed": {}, "big": {}}
+    statics: dict[str, float] = {}
+    static_cpu: dict[str, float] = {}
     try:
-        gets["static"] = {
-            "static": await get_load(f"http://127.0.0.1:{static_port}/", {}, args.seconds)
-        }
+        await wait_listening(static_port, servers["static"])
         for name in ("seed", "big"):
-            server = start_server(work / name, port[name], origin[name])
-            await wait_listening(port[name], server)
-            try:
-                deep = mid_max_id(work / name / "fedivoisin.sqlite3")
-                gets[name] = {}
-                for what, (url, headers) in targets(origin[name], tokens[name], deep).items():
-                    await get_load(url, headers, 0.5)  # warm: first render, caches
-                    gets[name][what] = await get_load(url, headers, args.seconds)
-                    print(
-                        f"{name:5} {what:18} {gets[name][what]['req_per_s']:>8} req/s"
-                        f"  p99 {gets[name][what]['p99_ms']} ms",
-                        flush=True,
-                    )
-                gets[name]["inbox_accepted"] = await inbox_rate(
-                    port[name], origin[name], work, keys, key_origin, args.posts, 64, name
+            await wait_listening(port[name], servers[name])
+        per = {
+            n: targets(origin[n], tokens[n], mid_max_id(work / n / "fedivoisin.sqlite3"))
+            for n in ("seed", "big")
+        }
+        # Interleaved, all servers idle but one: each target is measured on the static app,
+        # the seed and the big database back to back, ROUNDS times; medians.
+        for what in per["seed"]:
+            runs: dict[str, list[dict[str, Any]]] = {"static": [], "seed": [], "big": []}
+            for name in ("seed", "big"):
+                await get_load(*per[name][what], 0.5)  # warm: first render, caches
+            for _ in range(ROUNDS):
+                pid = servers["static"].pid
+                runs["static"].append(await measured(pid, static_url, {}, args.seconds))
+                for name in ("seed", "big"):
+                    pid = servers[name].pid
+                    runs[name].append(await measured(pid, *per[name][what], args.seconds))
+            statics[what] = statistics.median(r["req_per_s"] for r in runs["static"])
+            static_cpu[what] = statistics.median(r["cpu_us_per_req"] for r in runs["static"])
+            for name in ("seed", "big"):
+                best = sorted(runs[name], key=lambda r: r["req_per_s"])[len(runs[name]) // 2]
+                best["cpu_us_per_req"] = statistics.median(r["cpu_us_per_req"] for r in runs[name])
+                gets[name][what] = best
+            print(
+                f"{what:18} static {statics[what]:>7.0f}/s {static_cpu[what]:>5.0f} µs"
+                f"  seed {gets['seed'][what]['req_per_s']:>7}/s"
+                f" {gets['seed'][what]['cpu_us_per_req']:>5.0f} µs"
+                f"  big {gets['big'][what]['req_per_s']:>7}/s"
+                f" {gets['big'][what]['cpu_us_per_req']:>5.0f} µs",
+                flush=True,
+            )
+        inbox_runs: dict[str, list[dict[str, Any]]] = {"seed": [], "big": []}
+        for r in range(ROUNDS):  # alternating seed / big; each round new activity ids
+            for name in ("seed", "big"):
+                before = cpu_seconds(servers[name].pid)
+                run = await inbox_rate(
+                    port[name],
+                    origin[name],
+                    work,
+                    keys,
+                    key_origin,
+                    args.posts,
+                    64,
+                    name,
+                    offset=r * args.posts,
+                    warm_up=r == 0,
                 )
+                await drained(work / name / "fedivoisin.sqlite3")
+                # accept + processing CPU per accepted activity (the worker drains after)
+                used = cpu_seconds(servers[name].pid) - before
+                run["cpu_us_per_req"] = round(1e6 * used / max(run["accepted"], 1), 1)
+                inbox_runs[name].append(run)
                 print(
-                    f"{name:5} inbox accepted     {gets[name]['inbox_accepted']['accepted_per_s']:>8}/s",
+                    f"{name:5} inbox accepted {run['accepted_per_s']:>8}/s,"
+                    f" {run['cpu_us_per_req']:.0f} µs CPU per activity (accept + processing)",
                     flush=True,
                 )
-            finally:
-                stop(server)
-        gets["static_end"] = {
-            "static": await get_load(f"http://127.0.0.1:{static_port}/", {}, args.seconds)
-        }
+        for name in ("seed", "big"):
+            ordered = sorted(inbox_runs[name], key=lambda x: x["accepted_per_s"])
+            gets[name]["inbox_accepted"] = ordered[len(ordered) // 2]
+            gets[name]["inbox_accepted"]["cpu_us_per_req"] = statistics.median(
+                x["cpu_us_per_req"] for x in inbox_runs[name]
+            )
     finally:
-        stop(static)
+        for proc in servers.values():
+            stop(proc)
         await key_server.stop()
-    static_rate = (
-        gets["static"]["static"]["req_per_s"] + gets["static_end"]["static"]["req_per_s"]
-    ) / 2
+    static_rate = statistics.median(statics.values())
     ratios: dict[str, Any] = {}
     for what in gets["seed"]:
         seed = gets["seed"][what]
         big = gets["big"][what]
         rate = "accepted_per_s" if what == "inbox_accepted" else "req_per_s"
+        ref = statics.get(what)
+        cref = static_cpu.get(what)
         ratios[what] = {
-            "seed_vs_static": None
-            if what == "inbox_accepted"
-            else round(seed[rate] / static_rate, 3),
-            "big_vs_static": None
-            if what == "inbox_accepted"
-            else round(big[rate] / static_rate, 3),
+            "seed_vs_static": round(seed[rate] / ref, 3) if ref else None,
+            "big_vs_static": round(big[rate] / ref, 3) if ref else None,
             "big_vs_seed": round(big[rate] / seed[rate], 3) if seed[rate] else None,
+            # per CPU-second of the server (less sensitive to other work on the machine)
+            "seed_vs_static_cpu": round(cref / seed["cpu_us_per_req"], 3)
+            if cref and what != "inbox_accepted"
+            else None,
+            "big_vs_static_cpu": round(cref / big["cpu_us_per_req"], 3)
+            if cref and what != "inbox_accepted"
+            else None,
+            "big_vs_seed_cpu": round(seed["cpu_us_per_req"] / big["cpu_us_per_req"], 3)
+            if seed.get("cpu_us_per_req")
+            else None,
         }
-    result.update(static_req_per_s=static_rate, gets=gets, ratios=ratios)
+    result.update(
+        static_req_per_s=statics, static_cpu_us_per_req=static_cpu, gets=gets, ratios=ratios
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    print(f"\nstatic JSON app: {static_rate:.0f} req/s")
-    print(f"{'':18} {'seed/static':>12} {'big/static':>12} {'big/seed':>10}")
+    print(f"\nstatic JSON app: {static_rate:.0f} req/s (median over targets)")
+    print(f"{'wall / cpu':18} {'seed/static':>16} {'big/static':>16} {'big/seed':>16}")
     for what, r in ratios.items():
         print(
-            f"{what:18} {r['seed_vs_static']!s:>12} {r['big_vs_static']!s:>12} {r['big_vs_seed']!s:>10}"
+            f"{what:18} {r['seed_vs_static']!s:>7} / {r['seed_vs_static_cpu']!s:<7}"
+            f" {r['big_vs_static']!s:>7} / {r['big_vs_static_cpu']!s:<7}"
+            f" {r['big_vs_seed']!s:>7} / {r['big_vs_seed_cpu']!s:<7}"
         )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -265,9 +265,23 @@ async def resolve_handle(rt: Runtime, handle: str) -> str:
     trip (SECURITY.md rule 8): the actor must map back to the same account."""
     h = handle.strip()
     if h.startswith(("http://", "https://")):
+        slug = rt.urls.slug_of(h) if rt.urls.is_local(h) else None
+        if slug is not None and h == rt.urls.actor(slug):
+            # One of ours: no HTTP round trip to ourselves.
+            if await actor_store.get_actor(rt.store, slug) is None:
+                raise RemoteNotFound(f"{handle!r} is not an actor of this instance")
+            return h
         return (await get_actor(rt, h)).uri
     h = h.removeprefix("acct:").lstrip("@")
     user, sep, host = h.partition("@")
+    if not sep and user:
+        # A bare slug names an actor of this instance (`relay add quartier-nord les-lilas`).
+
+        if await actor_store.get_actor(rt.store, user) is None:
+            raise RemoteNotFound(
+                f"{handle!r} is neither a local actor nor a handle (user@host) or an actor URL"
+            )
+        return rt.urls.actor(user)
     if not sep or not user or not host:
         raise RemoteNotFound(f"{handle!r} is not a handle (user@host) or an actor URL")
     if rt.urls.domain == host.lower():

@@ -77,9 +77,17 @@ class ContextNotBundled(InvalidActivity):
 def bundled_file_for(url: str) -> str | None:
     """Name of the bundled context for ``url``, or None; a ``#fragment`` is ignored."""
     base = url.split("#", 1)[0]
-    name = BUNDLED_CONTEXTS.get(base) or BUNDLED_CONTEXTS.get(base.rstrip("/"))
-    if name:
-        return name
+    # http:// and https:// name the same context (older Mastodon actors, some relays and
+    # Misskey forks write `http://w3id.org/security/v1`): both map to the bundled file.
+    forms = [base]
+    if base.startswith("http://"):
+        forms.append("https://" + base.removeprefix("http://"))
+    elif base.startswith("https://"):
+        forms.append("http://" + base.removeprefix("https://"))
+    for form in forms:
+        name = BUNDLED_CONTEXTS.get(form) or BUNDLED_CONTEXTS.get(form.rstrip("/"))
+        if name:
+            return name
     parts = urlsplit(base)
     if parts.scheme in ("https", "http") and parts.netloc and _LITEPUB_PATH.match(parts.path):
         return "litepub-0.1"

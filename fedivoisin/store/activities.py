@@ -211,7 +211,7 @@ async def local_documents(store: Store, actor_uri: str) -> list[dict[str, Any]]:
 
 async def count_local_objects(store: Store) -> int:
     r = await store.fetchone(
-        "SELECT count(*) AS n FROM objects WHERE local = 1 AND deleted IS NULL"
+        "SELECT count(*) AS n FROM objects WHERE local = 1 AND public = 1 AND deleted IS NULL"
     )
     return int(r["n"]) if r else 0
 

@@ -51,6 +51,9 @@ class Store:
         # transaction. Re-entrant for the task that holds it.
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
+        # Bumped by every write of this process that may change content (web/render_cache
+        # re-reads content versions after one; writes of the inbox queue pass content=False).
+        self.generation = 0
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -121,22 +124,32 @@ class Store:
         async with self.db.execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement in autocommit mode; returns the row count."""
-        async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
-            return cur.rowcount
+    async def execute(self, sql: str, params: Iterable[Any] = (), *, content: bool = True) -> int:
+        """Run one statement in autocommit mode; returns the row count. `content=False`
+        only for tables no public representation shows (the inbox queue)."""
+        try:
+            async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
+                return cur.rowcount
+        finally:
+            if content:
+                self.generation += 1
 
     async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
-            return int(cur.lastrowid or 0)
+        try:
+            async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
+                return int(cur.lastrowid or 0)
+        finally:
+            self.generation += 1
 
-    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+    async def executemany(
+        self, sql: str, rows: Iterable[Iterable[Any]], *, content: bool = True
+    ) -> None:
         batch = [tuple(r) for r in rows]
-        async with self.transaction():
+        async with self.transaction(content=content):
             await self.db.executemany(sql, batch)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Store]:
+    async def transaction(self, *, content: bool = True) -> AsyncIterator[Store]:
         """BEGIN IMMEDIATE … COMMIT, holding the write lock. Nested use joins the outer one.
         Callers must not await unrelated network I/O inside."""
         task = asyncio.current_task()
@@ -149,8 +162,12 @@ class Store:
                 yield self
             except BaseException:
                 await self.db.execute("ROLLBACK")
+                if content:
+                    self.generation += 1
                 raise
             await self.db.execute("COMMIT")
+            if content:
+                self.generation += 1
 
 
 def _restrict(path: Path) -> None:

@@ -125,13 +125,13 @@ def _group_commit(store: Store) -> _GroupCommit:
 async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bool]:
     """INSERT OR IGNORE the rows in one transaction; which of them were new."""
     if len(rows) == 1:  # alone (no load): one autocommit statement is the cheapest
-        return [await store.execute(_INSERT, rows[0]) > 0]
+        return [await store.execute(_INSERT, rows[0], content=False) > 0]
     first: dict[object, int] = {}
     for i, row in enumerate(rows):
         first.setdefault(row[0], i)
     uris = list(first)
     existing: set[object] = set()
-    async with store.transaction():
+    async with store.transaction(content=False):
         for start in range(0, len(uris), 500):
             chunk = uris[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
@@ -141,13 +141,14 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
             existing.update(r[0] for r in found)
         fresh = [rows[i] for uri, i in first.items() if uri not in existing]
         if fresh:
-            await store.executemany(_INSERT, fresh)
+            await store.executemany(_INSERT, fresh)  # joins the content=False transaction
     return [first[row[0]] == i and row[0] not in existing for i, row in enumerate(rows)]
 
 
 async def due(store: Store, now: float, limit: int = 50) -> list[Received]:
     rows = await store.fetchall(
-        "SELECT * FROM received WHERE state = 'pending' AND next_try <= ? ORDER BY id LIMIT ?",
+        "SELECT * FROM received WHERE state = 'pending' AND next_try <= ?"
+        " ORDER BY next_try, id LIMIT ?",  # the partial index received_due (migration 052)
         (now, limit),
     )
     return [_row(r) for r in rows]
@@ -157,7 +158,9 @@ async def mark_done(store: Store, row_id: int) -> None:
     """A processed row keeps what deduplication and diagnostics need (ids, signer), never
     its body: the document lives once, in `activities`/`objects`. Old rows are deleted by
     the retention job (issue 13)."""
-    await store.execute("UPDATE received SET state = 'done', body = x'' WHERE id = ?", (row_id,))
+    await store.execute(
+        "UPDATE received SET state = 'done', body = x'' WHERE id = ?", (row_id,), content=False
+    )
 
 
 async def mark_retry(store: Store, row_id: int, error: str, next_try: float, give_up: bool) -> None:

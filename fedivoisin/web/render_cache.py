@@ -24,6 +24,7 @@ after that moment.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,11 @@ from .routes.common import runtime
 
 MAX_ENTRIES = 4096
 MAX_BYTES = 64 * 1024 * 1024
+#: How long a content version read from the database is trusted without re-reading it,
+#: unless this process wrote since (Store.generation): a write made by ANOTHER process
+#: (the CLI, a second server on PostgreSQL) shows within this delay; this process's own
+#: writes show at once. It spares the one database read a cached answer would cost.
+VERSION_TTL = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class _Entry:
     rendered: Rendered
     etag: str
     last_modified: float
+    headers: dict[str, str]
 
 
 class RenderCache:
@@ -66,6 +73,8 @@ class RenderCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._bytes = 0
         self.renders = 0  # how many times a body was built (tests, diagnostics)
+        # scopes -> (version, changed_at, store generation, monotonic time read)
+        self.versions: dict[tuple[str, ...], tuple[int, float, int, float]] = {}
 
     def get(self, key: Hashable) -> _Entry | None:
         entry = self._entries.get(key)
@@ -87,7 +96,25 @@ class RenderCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self.versions.clear()
         self._bytes = 0
+
+
+async def _version(
+    request: Request, cache: RenderCache, scopes: Sequence[str]
+) -> tuple[int, float]:
+    store = runtime(request).store
+    key = tuple(scopes)
+    generation = store.generation  # before the read: a write during it invalidates
+    now = time.monotonic()
+    hit = cache.versions.get(key)
+    if hit is not None and hit[2] == generation and now - hit[3] < VERSION_TTL:
+        return hit[0], hit[1]
+    version, changed_at = await versions.read(store, scopes)
+    if len(cache.versions) > 4 * MAX_ENTRIES:
+        cache.versions.clear()
+    cache.versions[key] = (version, changed_at, generation, now)
+    return version, changed_at
 
 
 def cache_of(request: Request) -> RenderCache:
@@ -132,7 +159,7 @@ async def respond(
     cache = cache_of(request)
     # The version is read BEFORE rendering: a write racing the render leaves an entry
     # tagged with the older version, which the next request replaces; never the reverse.
-    version, changed_at = await versions.read(rt.store, scopes)
+    version, changed_at = await _version(request, cache, scopes)
     now = rt.clock.now()
     entry = cache.get(key)
     if (
@@ -149,19 +176,22 @@ async def respond(
             last_modified = now
         else:
             last_modified = changed_at if changed_at > 0 else now
-        entry = _Entry(version, rendered, etag, float(int(last_modified)))
+        last_modified = float(int(last_modified))
+        headers = dict(rendered.headers)
+        headers["ETag"] = etag
+        headers["Last-Modified"] = formatdate(last_modified, usegmt=True)
+        entry = _Entry(version, rendered, etag, last_modified, headers)
         cache.put(key, entry)
-    headers = dict(entry.rendered.headers)
-    headers["ETag"] = entry.etag
-    headers["Last-Modified"] = formatdate(entry.last_modified, usegmt=True)
     if not_modified(request, entry.etag, entry.last_modified):
         keep = {
             k: v
-            for k, v in headers.items()
+            for k, v in entry.headers.items()
             if k.lower() in ("etag", "last-modified", "cache-control", "vary", "expires")
         }
         return Response(status_code=304, headers=keep)
-    return Response(entry.rendered.body, media_type=entry.rendered.media_type, headers=headers)
+    return Response(
+        entry.rendered.body, media_type=entry.rendered.media_type, headers=entry.headers
+    )
 
 
 def not_modified(request: Request, etag: str, last_modified: float) -> bool:

@@ -185,3 +185,26 @@ async def test_an_upcoming_event_leaves_the_cached_listing_when_it_starts(
     clock.advance(86400 * 500)  # past 2031-06-06: the event has started
     after = await get(instance, url)
     assert after.json()["orderedItems"] == [] and after.headers["etag"] != before.headers["etag"]
+
+
+async def test_a_write_by_another_process_shows_within_the_version_ttl(
+    instance: Instance,
+) -> None:
+    """The version lives in the database: a change committed by another connection (the
+    CLI, another server process) invalidates the cached answer within VERSION_TTL."""
+    import sqlite3
+
+    await setup(instance)
+    url = instance.actor("les-lilas")
+    first = await get(instance, url)
+    assert first.json()["name"] == "Résidence Les Lilas"
+    other = sqlite3.connect(instance.settings.db_path)
+    other.execute("UPDATE actors SET name = 'Les Lilas (A et B)' WHERE slug = 'les-lilas'")
+    other.commit()
+    other.close()
+
+    async def renamed() -> bool:
+        r = await get(instance, url)
+        return bool(r.json()["name"] == "Les Lilas (A et B)")
+
+    await wait_for(renamed, timeout=5)

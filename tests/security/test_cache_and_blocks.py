@@ -219,3 +219,25 @@ async def test_mastodon_13585_actor_and_outbox_private_under_authorized_fetch(
         resp = await signed_get(inst, path, reader)
         assert resp.status_code == 200
         assert "public" not in _cache_control(resp), (path, resp.headers)
+
+
+@pytest.mark.parametrize("audience", ["followers", "direct"])
+async def test_refused_get_of_a_private_object_looks_like_an_unknown_id(
+    instance_factory: Callable[..., Any], remote: FakeRemote, remote2: FakeRemote, audience: str
+) -> None:
+    """Issue 15 item 7: a blocked domain's signed GET of a followers-only or direct object
+    got 403 while an unknown id got 404, telling the blocked party the object exists. Every
+    refused GET of a non-public object now answers exactly like an unknown one."""
+    inst: Instance = await instance_factory()
+    await inst.community("lilas")
+    token = await inst.token("lilas")
+    to = [inst.actor("lilas") + "/followers"] if audience == "followers" else [inst.actor("lilas")]
+    created = await c2s(inst, "lilas", token, {"type": "Note", "content": "<p>x</p>", "to": to})
+    await block(inst, remote2.host)
+    reader = remote2.add_actor("reader")
+    real = created["object"]["id"].removeprefix(inst.base_url)
+    unknown = real.rsplit("/", 1)[0] + "/no-such-object"
+    answers = [await signed_get(inst, path, reader) for path in (real, unknown)]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].headers.get("content-type") == answers[1].headers.get("content-type")

@@ -21,6 +21,7 @@ from ...store import activities as activity_store
 from ...store import follows as follow_store
 from ...store import remote_actors as remote_store
 from ..context import Ctx, Ignored, Refused
+from ..group_vouching import group_vouches
 
 CREATE_HOOKS: list[Any] = []
 UPDATE_HOOKS: list[Any] = []
@@ -101,12 +102,16 @@ async def store_remote_object(
 async def on_create(ctx: Ctx) -> None:
     obj = await trusted_object(ctx, ctx.object, owner=ctx.actor)
     author = ref(obj.get("attributedTo"))
-    if author is not None and author != ctx.actor:
+    if (
+        author is not None
+        and author != ctx.actor
+        and not await group_vouches(ctx.rt, group=author, member=ctx.actor)
+    ):
         raise Refused("attributedTo is not the activity's actor")
     if not isinstance(obj.get("id"), str):
         raise Ignored("the object has no id")
     existing = await activity_store.get_object(ctx.rt.store, obj["id"])
-    if existing is not None and existing.attributed_to != ctx.actor:
+    if existing is not None and existing.attributed_to not in (ctx.actor, author):
         raise Refused("an object of someone else cannot be re-created")
     if not ctx.local_origin:
         await store_remote_object(ctx, obj)

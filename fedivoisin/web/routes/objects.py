@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...errors import Gone, NotFound
+from ...errors import Gone, NotFound, ProblemError
 from ...outbox import polls
 from ...outbox.visibility import visible_to
 from ...protocol.addressing import may_see, strip_private
@@ -36,7 +36,17 @@ async def can_see(request: Request, addressed: list[str], author: str) -> bool:
     # viewer_of() enforces authorized fetch and refuses blocked signers (403).
     if may_see(addressed=addressed, author=author, viewer=None) and not _guarded(rt):
         return True
-    viewer = await viewer_of(request)
+    if not may_see(addressed=addressed, author=author, viewer=None):
+        # Issue 15: a refused GET of a non-public object (blocked signer, bad signature)
+        # answers exactly like an unknown id, so the refusal does not reveal it exists.
+        try:
+            viewer = await viewer_of(request)
+        except ProblemError as exc:
+            if exc.status in (401, 403):
+                return False
+            raise
+    else:
+        viewer = await viewer_of(request)
     return await visible_to(rt, addressed=addressed, author=author, viewer=viewer)
 
 

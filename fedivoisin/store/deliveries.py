@@ -74,7 +74,7 @@ async def claim(
     if skip:
         sql += f" AND host NOT IN ({', '.join('?' for _ in skip)})"
         params.extend(skip)
-    async with store.transaction():
+    async with store.transaction(content=False):  # the queue: no public page shows it
         rows = await store.fetchall(sql + " ORDER BY next_try, id LIMIT ?", (*params, limit))
         ids = [r["id"] for r in rows]
         for chunk in _chunks(ids):
@@ -82,6 +82,7 @@ async def claim(
                 "UPDATE deliveries SET claimed_until = ?, claimed_by = ?"
                 f" WHERE id IN ({', '.join('?' for _ in chunk)})",
                 (lease_until, worker, *chunk),
+                content=False,
             )
     return [_row(r) for r in rows]
 
@@ -93,6 +94,7 @@ async def release(store: Store, ids: Iterable[int], worker: str) -> None:
             "UPDATE deliveries SET claimed_until = NULL, claimed_by = NULL"
             f" WHERE claimed_by = ? AND id IN ({', '.join('?' for _ in chunk)})",
             (worker, *chunk),
+            content=False,
         )
 
 

@@ -60,6 +60,18 @@ class Settings:
     delivery_lease: float = 60.0
     # On shutdown, how long in-flight sends may finish (and be recorded) before we stop.
     delivery_drain: float = 5.0
+    # Moderation (docs/moderation.md). federation_mode "allowlist" = closed federation: only
+    # allowed_domains (comma-separated; subdomains included) may follow, deliver or fetch.
+    federation_mode: str = "open"
+    allowed_domains: str = ""
+    instance_moderators: str = ""  # comma-separated slugs who handle the instance's reports
+    blocklist_refresh: float = 24 * 3600  # subscribed blocklists are re-read this often
+    # Retention (docs/privacy.md "Retention"): seconds, 0 = keep forever.
+    retention_delivered: float = 7 * 24 * 3600
+    retention_received: float = 30 * 24 * 3600
+    retention_alert_deliveries: float = 24 * 3600
+    retention_reports: float = 365 * 24 * 3600
+    retention_interval: float = 3600
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -170,6 +182,8 @@ def validate(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    if s.federation_mode not in ("open", "allowlist"):
+        raise ConfigError("setting federation_mode: must be 'open' or 'allowlist'")
     if s.retry_horizon < 0 or s.retry_base_delay < 0:
         raise ConfigError("setting retry_*: must not be negative")
     for name in ("import_poll_interval", "import_timeout", "import_max_body"):

@@ -85,6 +85,8 @@ async def fetch(rt: Runtime, url: str) -> dict[str, Any]:
     host = host_of(url)
     if await rt.is_blocked(host):
         raise RemoteRefused(f"{host} is blocked")
+    if not rt.federates_with(host):
+        raise RemoteRefused(f"{host} is not on this instance's allowlist")
     hooks = await _instance_signers(rt)
     schemes = _get_schemes(rt)
     first = schemes.get(host, "cavage")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Ctx, Ignored
-from .handlers import community, content, follow
+from .handlers import community, content, follow, moderation
 from .handlers import events as event_handlers
 from .handlers import polls as poll_handlers
 from .handlers import reports as report_handlers
@@ -28,8 +28,8 @@ HANDLERS: dict[str, Handler] = {
     "Remove": content.on_record_only,
     "EmojiReact": content.on_record_only,
     "Block": content.on_record_only,
-    "Flag": content.on_record_only,
-    "Move": content.on_record_only,
+    "Flag": moderation.on_flag,
+    "Move": moderation.on_move,
 }
 
 

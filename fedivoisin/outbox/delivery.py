@@ -179,6 +179,9 @@ class DeliveryWorker:
         if body is None or hooks is None:
             results.append(dstore.Result(d.id, "failed", None, "activity or sender gone", now, now))
             return
+        if not rt.federates_with(d.host):
+            results.append(dstore.Result(d.id, "failed", None, "not on the allowlist", now, now))
+            return
         try:
             res = await http(rt).post(d.inbox, body, signers=hooks)
         except RemoteRefused as exc:

@@ -8,6 +8,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ..errors import Conflict, Gone, InvalidInput, NotFound
 from .db import Store
 
@@ -33,6 +35,8 @@ class LocalActor:
     ed_public_multibase: str
     created_at: float
     updated_at: float
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str | None = None
 
     @property
     def is_community(self) -> bool:
@@ -56,6 +60,8 @@ def row_to_actor(row: sqlite3.Row) -> LocalActor:
         ed_public_multibase=row["ed_public_multibase"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        also_known_as=tuple(orjson.loads(row["also_known_as"])),
+        moved_to=row["moved_to"],
     )
 
 

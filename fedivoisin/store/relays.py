@@ -47,3 +47,11 @@ async def claim(store: Store, community: str, object_uri: str, now: float) -> bo
         )
         > 0
     )
+
+
+async def announcers(store: Store, object_uri: str) -> list[str]:
+    """Local communities that announced `object_uri` (its Updates and Deletes follow)."""
+    rows = await store.fetchall(
+        "SELECT community FROM relayed WHERE object_uri = ? ORDER BY community", (object_uri,)
+    )
+    return [r["community"] for r in rows]

@@ -28,6 +28,8 @@ from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
 from .routes import imports as import_routes
+from .routes import indicators as indicator_routes
+from .routes import moderation as moderation_routes
 from .routes import oauth as oauth_routes
 from .routes import webhooks as webhook_routes
 
@@ -73,6 +75,8 @@ def routes() -> list[Route]:
         Route("/api/v1/webhooks/{id}", webhook_routes.item, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/webhooks/{id}/test", webhook_routes.test_call, methods=["POST"]),
         *import_routes.ROUTES,
+        *moderation_routes.ROUTES,
+        *indicator_routes.ROUTES,
     ]
 
 
@@ -103,6 +107,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         ]
         import_worker = ImportWorker(rt)
         tasks.append(asyncio.create_task(import_worker.run(stop)))
+        from ..outbox.retention import RetentionWorker
+
+        tasks.append(asyncio.create_task(RetentionWorker(rt).run(stop)))
         app.state.workers = (inbox_worker, delivery_worker)
         app.state.import_worker = import_worker
         try:

@@ -72,6 +72,10 @@ class Settings:
     retention_alert_deliveries: float = 24 * 3600
     retention_reports: float = 365 * 24 * 3600
     retention_interval: float = 3600
+    # Where uploaded media are served from (docs/mastodon-api.md "Media"): best a separate
+    # origin (SECURITY.md rule 2) proxied to this server's /media/; defaults to
+    # {base_url}/media.
+    media_base_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,6 +86,14 @@ class Settings:
     def domain(self) -> str:
         """host[:port] of the public origin: the part after @ in handles."""
         return urlsplit(self.origin).netloc.lower()
+
+    @property
+    def media_url(self) -> str:
+        return (self.media_base_url or self.origin + "/media").rstrip("/")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
 
     @property
     def db_path(self) -> Path:

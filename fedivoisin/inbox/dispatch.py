@@ -8,6 +8,7 @@ from .context import Ctx, Ignored
 from .handlers import community, content, follow, moderation
 from .handlers import events as event_handlers
 from .handlers import polls as poll_handlers
+from .handlers import reblogs as reblog_handlers
 from .handlers import reports as report_handlers
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -37,6 +38,7 @@ community.register()
 event_handlers.register()
 poll_handlers.register()
 report_handlers.register()
+reblog_handlers.register()
 
 
 def register(type_: str, handler: Handler) -> None:

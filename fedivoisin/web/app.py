@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .. import admin
 from ..clock import Clock, SystemClock
@@ -20,6 +20,7 @@ from ..outbox.import_worker import ImportWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
+from .mastodon.routes import routes as mastodon_routes
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
 from .routes import actors, inbox, objects, outbox, wellknown
@@ -36,7 +37,7 @@ from .routes import webhooks as webhook_routes
 log = logging.getLogger("fedivoisin")
 
 
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     return [
         # Inboxes first: they take most of the traffic, and routes are matched in order.
         Route("/inbox", inbox.shared_inbox, methods=["POST"]),
@@ -77,6 +78,8 @@ def routes() -> list[Route]:
         *import_routes.ROUTES,
         *moderation_routes.ROUTES,
         *indicator_routes.ROUTES,
+        # The Mastodon client API (docs/mastodon-api.md).
+        *mastodon_routes(),
     ]
 
 

@@ -55,6 +55,11 @@ class Settings:
     # uvicorn's one line per request: off by default (issue 16: it costs throughput and
     # disk at fediverse request rates); `serve --access-log` turns it on.
     access_log: bool = False
+    # Delivery leases (issue 17, docs/operations.md): a claimed delivery is not sent again
+    # before its lease ends, so it must outlast any one attempt (the HTTP timeout is 15 s).
+    delivery_lease: float = 60.0
+    # On shutdown, how long in-flight sends may finish (and be recorded) before we stop.
+    delivery_drain: float = 5.0
     # Moderation (docs/moderation.md). federation_mode "allowlist" = closed federation: only
     # allowed_domains (comma-separated; subdomains included) may follow, deliver or fetch.
     federation_mode: str = "open"
@@ -180,7 +185,13 @@ def validate(s: Settings) -> None:
         )
     if not 0 <= s.port <= 65535:
         raise ConfigError(f"setting port: {s.port} is not a TCP port")
-    for name in ("delivery_workers", "delivery_per_domain", "max_body", "max_json_depth"):
+    for name in (
+        "delivery_workers",
+        "delivery_per_domain",
+        "max_body",
+        "max_json_depth",
+        "delivery_lease",
+    ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
     if s.federation_mode not in ("open", "allowlist"):

@@ -128,7 +128,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         try:
             yield
         finally:
+            # Drain: sends in flight finish and are recorded (a restart must not send them
+            # again); what does not finish in time stays leased (outbox/delivery.py).
+            delivery_worker.stopping.set()
             stop.set()
+            await asyncio.wait(tasks[1:2], timeout=settings.delivery_drain)
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

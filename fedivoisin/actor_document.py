@@ -10,6 +10,16 @@ from .store.actors import LocalActor
 
 
 def actor_document_of(urls: Urls, actor: LocalActor) -> dict[str, Any]:
+    doc = _document(urls, actor)
+    # FEP-7628 / Mastodon: aliases it may be moved from, and where it moved.
+    if actor.also_known_as:
+        doc["alsoKnownAs"] = list(actor.also_known_as)
+    if actor.moved_to:
+        doc["movedTo"] = actor.moved_to
+    return doc
+
+
+def _document(urls: Urls, actor: LocalActor) -> dict[str, Any]:
     return documents.actor_document(
         urls,
         slug=actor.slug,

@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     dl = domain.add_parser("list", help="list blocked domains")
     _common(dl)
     dl.set_defaults(handler=c.domain_list)
+    from . import cli_moderation
+
+    cli_moderation.add_commands(sub, _common, domain)
+    cli_moderation.add_actor_commands(actor, _common)
+    cli_moderation.add_indicator_commands(sub, _common)
 
     c.add_federation_commands(sub, _common)
     cli_apps.add_commands(sub, _common)

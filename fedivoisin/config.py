@@ -55,6 +55,27 @@ class Settings:
     # uvicorn's one line per request: off by default (issue 16: it costs throughput and
     # disk at fediverse request rates); `serve --access-log` turns it on.
     access_log: bool = False
+    # Delivery leases (issue 17, docs/operations.md): a claimed delivery is not sent again
+    # before its lease ends, so it must outlast any one attempt (the HTTP timeout is 15 s).
+    delivery_lease: float = 60.0
+    # On shutdown, how long in-flight sends may finish (and be recorded) before we stop.
+    delivery_drain: float = 5.0
+    # Moderation (docs/moderation.md). federation_mode "allowlist" = closed federation: only
+    # allowed_domains (comma-separated; subdomains included) may follow, deliver or fetch.
+    federation_mode: str = "open"
+    allowed_domains: str = ""
+    instance_moderators: str = ""  # comma-separated slugs who handle the instance's reports
+    blocklist_refresh: float = 24 * 3600  # subscribed blocklists are re-read this often
+    # Retention (docs/privacy.md "Retention"): seconds, 0 = keep forever.
+    retention_delivered: float = 7 * 24 * 3600
+    retention_received: float = 30 * 24 * 3600
+    retention_alert_deliveries: float = 24 * 3600
+    retention_reports: float = 365 * 24 * 3600
+    retention_interval: float = 3600
+    # Where uploaded media are served from (docs/mastodon-api.md "Media"): best a separate
+    # origin (SECURITY.md rule 2) proxied to this server's /media/; defaults to
+    # {base_url}/media.
+    media_base_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -65,6 +86,14 @@ class Settings:
     def domain(self) -> str:
         """host[:port] of the public origin: the part after @ in handles."""
         return urlsplit(self.origin).netloc.lower()
+
+    @property
+    def media_url(self) -> str:
+        return (self.media_base_url or self.origin + "/media").rstrip("/")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
 
     @property
     def db_path(self) -> Path:
@@ -156,9 +185,17 @@ def validate(s: Settings) -> None:
         )
     if not 0 <= s.port <= 65535:
         raise ConfigError(f"setting port: {s.port} is not a TCP port")
-    for name in ("delivery_workers", "delivery_per_domain", "max_body", "max_json_depth"):
+    for name in (
+        "delivery_workers",
+        "delivery_per_domain",
+        "max_body",
+        "max_json_depth",
+        "delivery_lease",
+    ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    if s.federation_mode not in ("open", "allowlist"):
+        raise ConfigError("setting federation_mode: must be 'open' or 'allowlist'")
     if s.retry_horizon < 0 or s.retry_base_delay < 0:
         raise ConfigError("setting retry_*: must not be negative")
     for name in ("import_poll_interval", "import_timeout", "import_max_body"):

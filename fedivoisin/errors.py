@@ -12,6 +12,7 @@ Why: clients and peers must always get a clear, safe message; logs get the inter
     │   ├── NotFound                404
     │   ├── Conflict                409
     │   ├── Gone                    410
+    │   ├── Unprocessable           422  (well-formed but invalid: names the field)
     │   ├── TooLarge                413
     │   └── UnsupportedMediaType    415
     ├── ConfigError                 bad settings (CLI prints one line)
@@ -77,6 +78,13 @@ class Conflict(ProblemError):
 class Gone(ProblemError):
     status = 410
     title = "Gone"
+
+
+class Unprocessable(ProblemError):
+    """422, what the Mastodon client API answers for a valid request with invalid values."""
+
+    status = 422
+    title = "Unprocessable entity"
 
 
 class TooLarge(ProblemError):

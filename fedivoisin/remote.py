@@ -85,6 +85,8 @@ async def fetch(rt: Runtime, url: str) -> dict[str, Any]:
     host = host_of(url)
     if await rt.is_blocked(host):
         raise RemoteRefused(f"{host} is blocked")
+    if not rt.federates_with(host):
+        raise RemoteRefused(f"{host} is not on this instance's allowlist")
     hooks = await _instance_signers(rt)
     schemes = _get_schemes(rt)
     first = schemes.get(host, "cavage")
@@ -344,3 +346,17 @@ def _netloc(url: str) -> str:
 def _looks_local(host: str) -> bool:
     h = host.split(":")[0]
     return h in ("localhost", "::1") or h.startswith("127.") or h.startswith("[")
+
+
+async def webfinger_links(rt: Runtime, handle: str) -> list[dict[str, Any]]:
+    """The WebFinger links of `user@host` (remote interaction: the person's own server's
+    `ostatus subscribe` and FEP-3b86 intent templates), through the SSRF-safe client."""
+    h = handle.strip().removeprefix("acct:").lstrip("@")
+    user, sep, host = h.partition("@")
+    if not sep or not user or not host or "/" in host or "@" in host:
+        raise RemoteNotFound(f"{handle!r} is not a handle (user@host)")
+    scheme = "http" if rt.settings.allow_private_networks and _looks_local(host) else "https"
+    url = f"{scheme}://{host}/.well-known/webfinger?resource={quote('acct:' + user + '@' + host)}"
+    jrd = (await http(rt).get_json(url)).document
+    links = jrd.get("links") if isinstance(jrd, dict) else None
+    return [link for link in links or [] if isinstance(link, dict)]

@@ -32,6 +32,7 @@ class Runtime:
     urls: Urls = field(init=False)
     _blocked: frozenset[str] = frozenset()
     _blocked_at: float = -1e18
+    _suspended: frozenset[str] = frozenset()
     http_client: HttpClient | None = None
     caches: dict[str, Any] = field(default_factory=dict)
 
@@ -43,14 +44,45 @@ class Runtime:
         now = self.clock.now()
         if now - self._blocked_at > BLOCK_REFRESH_SECONDS or now < self._blocked_at:
             self._blocked = await block_store.all_hosts(self.store)
+            self._suspended = await block_store.suspended_actors(self.store)
             self._blocked_at = now
         return self._blocked
+
+    def is_suspended_cached(self, actor_uri: str) -> bool:
+        """A remote account suspended by a moderator (read with blocked_hosts)."""
+        return actor_uri in self._suspended
 
     def is_blocked_cached(self, host: str) -> bool:
         return block_store.is_blocked_in(self._blocked, host)
 
     async def is_blocked(self, host: str) -> bool:
         return block_store.is_blocked_in(await self.blocked_hosts(), host)
+
+    @property
+    def allowlist(self) -> frozenset[str] | None:
+        """Closed federation (setting federation_mode = "allowlist"): the allowed domains;
+        None when federation is open."""
+        if self.settings.federation_mode != "allowlist":
+            return None
+        found = self.caches.get("allowlist")
+        if found is None:
+            found = frozenset(
+                block_store.normalise_host(h)
+                for h in self.settings.allowed_domains.split(",")
+                if h.strip()
+            )
+            self.caches["allowlist"] = found
+        return found  # type: ignore[no-any-return]
+
+    def federates_with(self, host: str) -> bool:
+        """False for a domain closed federation leaves out (our own domain always passes).
+        Suspensions are separate (is_blocked), so webhooks to an app are not affected."""
+        allowed = self.allowlist
+        if allowed is None:
+            return True
+        bare = host.lower().rsplit(":", 1)[0] if host.count(":") == 1 else host.lower()
+        own = self.urls.domain.rsplit(":", 1)[0]
+        return bare == own or block_store.is_blocked_in(allowed, host)
 
     def invalidate_blocks(self) -> None:
         self._blocked_at = -1e18

@@ -60,6 +60,10 @@ async def verify(
         from ..errors import Forbidden
 
         raise Forbidden("this domain is blocked here")
+    if host and not rt.federates_with(host.split("@")[-1]):
+        from ..errors import Forbidden
+
+        raise Forbidden("this instance only federates with the domains it allows")
     try:
         key = await get_key(rt, parsed.key_id)
     except RemoteError as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Ctx, Ignored
-from .handlers import community, content, follow
+from .handlers import community, content, follow, moderation
 from .handlers import events as event_handlers
 from .handlers import polls as poll_handlers
+from .handlers import reblogs as reblog_handlers
 from .handlers import reports as report_handlers
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -28,8 +29,8 @@ HANDLERS: dict[str, Handler] = {
     "Remove": content.on_record_only,
     "EmojiReact": content.on_record_only,
     "Block": content.on_record_only,
-    "Flag": content.on_record_only,
-    "Move": content.on_record_only,
+    "Flag": moderation.on_flag,
+    "Move": moderation.on_move,
 }
 
 
@@ -37,6 +38,7 @@ community.register()
 event_handlers.register()
 poll_handlers.register()
 report_handlers.register()
+reblog_handlers.register()
 
 
 def register(type_: str, handler: Handler) -> None:

@@ -172,6 +172,10 @@ async def accept(
     # Only parse the involved URLs when there is a block list to compare them with.
     if blocked and any(rt.is_blocked_cached(h) for h in involved_hosts(doc)):
         raise Forbidden("this domain is blocked here")
+    if rt.is_suspended_cached(actor):
+        raise Forbidden("this account is suspended here")
+    if rt.allowlist is not None and not all(rt.federates_with(h) for h in involved_hosts(doc)):
+        raise Forbidden("this instance only federates with the domains it allows")
     try:
         signer = await verify(rt, "POST", url, headers, body)
     except SignatureRejected as exc:

@@ -76,5 +76,6 @@ async def delete(rt: Runtime, actor: LocalActor) -> dict[str, Any]:
         await rt.store.execute("DELETE FROM follows WHERE follower = ? OR followee = ?", (me, me))
         await rt.store.execute("DELETE FROM members WHERE member = ?", (me,))
         await rt.store.execute("DELETE FROM inbox_items WHERE owner = ?", (actor.slug,))
+        await rt.store.execute("DELETE FROM actor_blocks WHERE blocker = ?", (me,))
         await actor_store.mark_deleted(rt.store, actor, now)
     return done

@@ -15,6 +15,7 @@ from ..protocol.addressing import ADDRESS_FIELDS, as_list, ref
 from ..protocol.vocab import complete_for_mastodon, detect_kind, validate_local
 from ..runtime import Runtime
 from ..store import activities as activity_store
+from ..store import actor_blocks as actor_block_store
 from ..store import follows as follow_store
 from ..store.actors import LocalActor
 from . import events as event_rsvp
@@ -242,6 +243,8 @@ async def undo(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[str
         raise Forbidden("you can only undo your own activities", field="object")
     if original.type == "Follow" and original.object_uri:
         return await follows.unfollow(rt, actor, original.object_uri)
+    if original.type == "Block":
+        await actor_block_store.remove_by_activity(rt.store, original.uri)
     if (
         original.type == "Join"
         and original.object_uri
@@ -272,6 +275,8 @@ async def simple(rt: Runtime, actor: LocalActor, body: dict[str, Any]) -> dict[s
         author = oid
         await follow_store.remove(rt.store, oid, me)
         await follow_store.remove(rt.store, me, oid)
+        activity["id"] = new_id(rt)  # the personal block, enforced by the inbox handlers
+        await actor_block_store.add(rt.store, me, oid, activity["id"], rt.clock.now())
     to = as_list(activity.get("to"))
     if author and author not in to:
         to.append(author)

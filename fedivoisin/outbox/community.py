@@ -6,9 +6,11 @@ CLI (an admin acts), so there is one implementation of each rule.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import Forbidden, InvalidInput, NotFound, RemoteError
+from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, is_public, ref
 from ..protocol.documents import PUBLIC
 from ..remote import get_actor, resolve_handle
@@ -75,6 +77,45 @@ async def announce(
     oid = obj["id"]
     if not await relay_store.claim(rt.store, rt.urls.actor(community.slug), oid, rt.clock.now()):
         return None
+    return await _publish_announce(rt, community, obj, oid, role=role)
+
+
+async def reannounce(
+    rt: Runtime, activity: dict[str, Any], obj: dict[str, Any], *, skip: Collection[str]
+) -> int:
+    """Re-announce an Update or Delete of `obj` from every local community that announced
+    it, so count changes (RSVPs, votes, report status) and cancellations reach their
+    followers (issue 15 item 5). Once per community and activity (`relayed` claims the
+    activity id too) and never back to the community that sent it: loop-free."""
+    aid = activity.get("id")
+    oid = obj.get("id")
+    if not isinstance(aid, str) or not isinstance(oid, str):
+        return 0
+    done = 0
+    for cid in await relay_store.announcers(rt.store, oid):
+        if cid in skip:
+            continue
+        community = await community_actor(rt, cid)
+        if community is None:
+            continue
+        if not await relay_store.claim(rt.store, cid, aid, rt.clock.now()):
+            continue
+        bare = {k: v for k, v in activity.items() if k not in ("@context", "signature", "proof")}
+        if await _publish_announce(rt, community, obj, bare):
+            done += 1
+    return done
+
+
+async def _publish_announce(
+    rt: Runtime,
+    community: LocalActor,
+    obj: dict[str, Any],
+    announced: str | dict[str, Any],
+    *,
+    role: str | None = None,
+) -> dict[str, Any] | None:
+    """THE one path creating a community's Announce (of an object, or of an Update/Delete
+    of one): its audience follows `obj`'s (public, members-only or followers-only)."""
     if members_only(rt, community, obj):
         to, cc = [rt.urls.members(community.slug)], []
     elif is_public(obj):
@@ -84,7 +125,7 @@ async def announce(
         to, cc = [rt.urls.followers(community.slug), rt.urls.members(community.slug)], []
     activity: dict[str, Any] = {
         "type": "Announce",
-        "object": oid,
+        "object": announced,
         "to": to,
         "cc": cc,
         "audience": rt.urls.actor(community.slug),
@@ -313,6 +354,11 @@ async def relay(rt: Runtime, source: str, obj: dict[str, Any], kind: str) -> int
     """A followed community published or announced `obj`: relay it where configured."""
     if not is_public(obj):
         return 0  # members-only and private posts never leave their community
+    from .domain_policies import is_silenced
+
+    author = ref(obj.get("attributedTo")) or source
+    if await is_silenced(rt, host_of(source)) or await is_silenced(rt, host_of(author)):
+        return 0  # a silenced domain reaches its followers only, never the mesh
     done = 0
     for community_uri, kinds in await relay_store.relaying(rt.store, source):
         if kind not in kinds:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +65,9 @@ class DeliveryWorker:
         self.wakeup = asyncio.Event()
         rt.caches["delivery_wakeup"] = self.wakeup
         self.unavailable: set[str] = set()
+        # Who holds a lease: host, pid and a nonce (a restarted pid is someone else).
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stopping = asyncio.Event()  # set: finish the sends in flight, start no more
 
     async def _body(self, uri: str) -> bytes | None:
         if uri.startswith(webhooks.SENDER_PREFIX):  # a webhook call: its event's JSON body
@@ -94,7 +100,15 @@ class DeliveryWorker:
         rt = self.rt
         self.unavailable = await dstore.unavailable_hosts(rt.store)
         rt.caches["unavailable_hosts"] = self.unavailable  # the inbox clears them on contact
-        rows = await dstore.due(rt.store, rt.clock.now(), limit=BATCH, skip_hosts=self.unavailable)
+        now = rt.clock.now()
+        rows = await dstore.claim(
+            rt.store,
+            now,
+            lease_until=now + rt.settings.delivery_lease,
+            worker=self.worker_id,
+            limit=BATCH,
+            skip_hosts=self.unavailable,
+        )
         if not rows:
             return 0
         # Load each body and each sender's keys once, before the concurrent sends: a cold
@@ -106,12 +120,14 @@ class DeliveryWorker:
         per_host = self.rt.settings.delivery_per_domain
         busy: dict[str, int] = {}  # host -> sends in flight
         waiting: dict[str, deque[dstore.Delivery]] = {}  # host -> rows held back
+        attempted: set[int] = set()
 
         def take() -> dstore.Delivery | None:
-            while todo:
+            while todo and not self.stopping.is_set():
                 d = todo.popleft()
                 if busy.get(d.host, 0) < per_host:
                     busy[d.host] = busy.get(d.host, 0) + 1
+                    attempted.add(d.id)
                     return d
                 waiting.setdefault(d.host, deque()).append(d)
             return None
@@ -140,8 +156,12 @@ class DeliveryWorker:
         finally:
             done.set()
             await flusher  # writes what is left
+        if len(attempted) < len(rows):  # stopping: what was not sent is free again
+            await dstore.release(
+                rt.store, (d.id for d in rows if d.id not in attempted), self.worker_id
+            )
         await self._settle(cycle)
-        return len(rows)
+        return len(attempted)
 
     async def _one(
         self,
@@ -158,6 +178,9 @@ class DeliveryWorker:
             return
         if body is None or hooks is None:
             results.append(dstore.Result(d.id, "failed", None, "activity or sender gone", now, now))
+            return
+        if not rt.federates_with(d.host):
+            results.append(dstore.Result(d.id, "failed", None, "not on the allowlist", now, now))
             return
         try:
             res = await http(rt).post(d.inbox, body, signers=hooks)
@@ -234,8 +257,10 @@ class DeliveryWorker:
                     log.info("%s answered 410 Gone: %s no longer follows %s", d.inbox, r, followee)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop` or `stopping` (the latter lets the cycle under way finish its
+        sends in flight and record them: the shutdown drain)."""
         rt = self.rt
-        while not stop.is_set():
+        while not stop.is_set() and not self.stopping.is_set():
             try:
                 n = await self.run_once()
             except Exception:  # keep the worker alive; the rows stay queued

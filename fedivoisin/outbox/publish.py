@@ -22,6 +22,7 @@ from ..store import deliveries as delivery_store
 from ..store import inbox_queue
 from ..store.actors import LocalActor
 from . import fanout
+from .expiry import derived_expiry
 
 
 def new_id(rt: Runtime, what: str = "activity") -> str:
@@ -65,6 +66,8 @@ async def publish(
     doc["actor"] = actor_uri
     doc.setdefault("published", iso(now))
     obj = doc.get("object")
+    if expires_at is None:
+        expires_at = await derived_expiry(rt, doc)
     targets = await fanout.plan(rt, actor_uri, doc, extra_recipients)
     async with rt.store.transaction():
         if store_object and isinstance(obj, dict) and doc["type"] in ("Create", "Update"):
@@ -98,6 +101,8 @@ async def deliver(
     """Queue deliveries of an already-stored activity (also used to re-send)."""
     targets = await fanout.plan(rt, rt.urls.actor(actor.slug), doc, extra_recipients)
     now = rt.clock.now()
+    if expires_at is None:
+        expires_at = await derived_expiry(rt, doc)
     async with rt.store.transaction():
         n = await _queue(rt, actor, doc, targets, now, expires_at)
     await _hand_to_local(rt, actor, doc, targets, now)

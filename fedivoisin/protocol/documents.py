@@ -14,6 +14,12 @@ from .urls import Urls
 AS2 = "https://www.w3.org/ns/activitystreams"
 SECURITY_V1 = "https://w3id.org/security/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
+DID_V1 = "https://www.w3.org/ns/did/v1"
+#: Fedify's layout for actors with keys: did v1 defines `assertionMethod` (@protected), so
+#: no inline term may redefine it — bovine and Fedify load these and refused our own
+#: definition ("tried to redefine a protected term", issue 15 item 2).
+ACTOR_CONTEXT_URLS: tuple[str, ...] = (AS2, SECURITY_V1, DATA_INTEGRITY_V1, DID_V1, MULTIKEY_V1)
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 AS2_CONTENT_TYPE = "application/activity+json"
@@ -24,9 +30,6 @@ LD_CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitys
 ACTOR_TERMS: dict[str, Any] = {
     "fv": "https://w3id.org/fedivoisin/ns#",
     "toot": "http://joinmastodon.org/ns#",
-    # FEP-521a keys: neither AS2 nor security/v1 nor multikey/v1 defines assertionMethod,
-    # and JSON-LD readers (Fedify) drop undefined terms.
-    "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id"},
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
@@ -55,7 +58,7 @@ def actor_document(
 ) -> dict[str, Any]:
     actor_id = urls.actor(slug)
     doc: dict[str, Any] = {
-        "@context": [AS2, SECURITY_V1, MULTIKEY_V1, ACTOR_TERMS],
+        "@context": [*ACTOR_CONTEXT_URLS, ACTOR_TERMS],
         "id": actor_id,
         "type": type_,
         "preferredUsername": slug,

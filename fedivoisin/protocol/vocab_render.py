@@ -110,6 +110,28 @@ def mastodon_summary_for_event(obj: Mapping[str, Any]) -> str:
     return " · ".join(part for part in (when, where) if part)
 
 
+_SEVERITY_FR: Final = {
+    "Extreme": "extrême",
+    "Severe": "grave",
+    "Moderate": "modérée",
+    "Minor": "mineure",
+}
+
+
+def _where(obj: Mapping[str, Any]) -> str:
+    location = next((p for p in as_list(obj.get("location")) if isinstance(p, Mapping)), None)
+    return place_text(parse_place(location)) if location is not None else ""
+
+
+def _place_in_content(out: dict[str, Any]) -> None:
+    """A report's place, which Mastodon would drop with `location`, as a content line."""
+    where = _where(out)
+    content = out.get("content") if isinstance(out.get("content"), str) else ""
+    if where and escape(where, quote=False) not in content:
+        out["content"] = f"{content}<p>📍 {escape(where, quote=False)}</p>"
+        out.pop("contentMap", None)
+
+
 def _is_exercise(obj: Mapping[str, Any]) -> bool:
     return obj.get("alertStatus") in ("Exercise", "Test")
 
@@ -126,6 +148,12 @@ def alert_content_html(obj: Mapping[str, Any]) -> str:
         tz = _zone(tz_name) if isinstance(tz_name, str) and tz_name else None
         when = french_when(start, as_datetime(obj.get("endTime")), tz, short=False)
         parts.append(f"<p>{escape(when, quote=False)}.</p>")
+    facts = [f"📍 {where}" for where in [_where(obj)] if where]
+    severity = _SEVERITY_FR.get(str(obj.get("severity")))
+    if severity:
+        facts.append(f"Gravité : {severity}")
+    if facts:  # Mastodon shows no CAP term nor location: say them (issue 15 item 3)
+        parts.append(f"<p>{escape(' · '.join(facts), quote=False)}</p>")
     description, _ = lang_text(obj, "content")
     if description:
         parts.append(description)
@@ -199,5 +227,7 @@ def complete_for_mastodon(kind: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         _complete_alert(out)
     elif kind == "report" or (kind == "news" and out.get("type") == "Note"):
         _title_in_content(out, "")
+        if kind == "report":
+            _place_in_content(out)
     _with_language(out, lang)
     return out

@@ -8,6 +8,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ..errors import Conflict, Gone, InvalidInput, NotFound
 from .db import Store
 
@@ -33,6 +35,8 @@ class LocalActor:
     ed_public_multibase: str
     created_at: float
     updated_at: float
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str | None = None
 
     @property
     def is_community(self) -> bool:
@@ -56,6 +60,8 @@ def row_to_actor(row: sqlite3.Row) -> LocalActor:
         ed_public_multibase=row["ed_public_multibase"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        also_known_as=tuple(orjson.loads(row["also_known_as"])),
+        moved_to=row["moved_to"],
     )
 
 
@@ -88,6 +94,17 @@ async def require_actor(store: Store, slug: str) -> LocalActor:
             raise Gone(f"the actor {slug!r} was deleted")
         raise NotFound(f"no actor {slug!r} here")
     return actor
+
+
+async def get_actors(store: Store, slugs: list[str]) -> list[LocalActor]:
+    """Several live actors in one query (the pages name authors and communities)."""
+    if not slugs:
+        return []
+    marks = ", ".join("?" for _ in slugs)
+    rows = await store.fetchall(
+        f"SELECT * FROM actors WHERE slug IN ({marks}) AND deleted_at IS NULL", tuple(slugs)
+    )
+    return [row_to_actor(r) for r in rows]
 
 
 async def list_actors(store: Store, *, type_: str | None = None) -> list[LocalActor]:

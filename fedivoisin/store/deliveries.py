@@ -49,31 +49,66 @@ def insert_rows_sql() -> str:
     )
 
 
-async def due(
+#: Due and not under anyone's lease. Portable SQL (SQLite and PostgreSQL alike); a
+#: PostgreSQL store adds FOR UPDATE SKIP LOCKED to the SELECT of `claim`.
+_CLAIMABLE = "state = 'pending' AND next_try <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+
+
+async def claim(
     store: Store,
     now: float,
     *,
+    lease_until: float,
+    worker: str,
     limit: int,
     skip_hosts: Iterable[str] = (),
-    exclude_ids: Iterable[int] = (),
 ) -> list[Delivery]:
+    """Claim up to `limit` due rows for `worker` until `lease_until`, in one transaction.
+
+    Nobody sends a claimed row before its lease ends: after a crash the first attempt may
+    still be in flight, and sending it again would reach the peer twice.
+    """
     skip = list(skip_hosts)
-    excl = list(exclude_ids)
-    sql = "SELECT * FROM deliveries WHERE state = 'pending' AND next_try <= ?"
-    params: list[object] = [now]
+    sql = f"SELECT * FROM deliveries WHERE {_CLAIMABLE}"
+    params: list[object] = [now, now]
     if skip:
         sql += f" AND host NOT IN ({', '.join('?' for _ in skip)})"
         params.extend(skip)
-    if excl and len(excl) < 900:
-        sql += f" AND id NOT IN ({', '.join('?' for _ in excl)})"
-        params.extend(excl)
-    rows = await store.fetchall(sql + " ORDER BY next_try, id LIMIT ?", (*params, limit))
+    async with store.transaction(content=False):  # the queue: no public page shows it
+        rows = await store.fetchall(sql + " ORDER BY next_try, id LIMIT ?", (*params, limit))
+        ids = [r["id"] for r in rows]
+        for chunk in _chunks(ids):
+            await store.execute(
+                "UPDATE deliveries SET claimed_until = ?, claimed_by = ?"
+                f" WHERE id IN ({', '.join('?' for _ in chunk)})",
+                (lease_until, worker, *chunk),
+                content=False,
+            )
     return [_row(r) for r in rows]
 
 
+async def release(store: Store, ids: Iterable[int], worker: str) -> None:
+    """Give back claimed rows this worker did not attempt (it is stopping)."""
+    for chunk in _chunks(list(ids)):
+        await store.execute(
+            "UPDATE deliveries SET claimed_until = NULL, claimed_by = NULL"
+            f" WHERE claimed_by = ? AND id IN ({', '.join('?' for _ in chunk)})",
+            (worker, *chunk),
+            content=False,
+        )
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 async def next_due_time(store: Store, skip_hosts: Iterable[str] = ()) -> float | None:
+    """When the next row becomes claimable (its retry time, or the end of its lease)."""
     skip = list(skip_hosts)
-    sql = "SELECT min(next_try) AS t FROM deliveries WHERE state = 'pending'"
+    sql = (
+        "SELECT min(CASE WHEN claimed_until > next_try THEN claimed_until ELSE next_try END)"
+        " AS t FROM deliveries WHERE state = 'pending'"
+    )
     if skip:
         sql += f" AND host NOT IN ({', '.join('?' for _ in skip)})"
     r = await store.fetchone(sql, skip)
@@ -95,7 +130,7 @@ async def record(store: Store, results: list[Result]) -> None:
         return
     await store.executemany(
         "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?,"
-        " last_error = ?, next_try = ?,"
+        " last_error = ?, next_try = ?, claimed_until = NULL, claimed_by = NULL,"
         " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?",
         [(r.state, r.status, r.error, r.next_try, r.state, r.at, r.id) for r in results],
     )

@@ -36,12 +36,14 @@ class Listing:
         return self.order.split(",")[0].strip().upper().endswith("DESC")
 
 
-def _sql(listing: Listing) -> str:
+def _sql(listing: Listing, public_only: bool = True) -> str:
     marks = ", ".join("?" for _ in listing.kinds)
     sql = (
         "FROM objects WHERE (community_uri = ? OR attributed_to = ?)"
-        f" AND kind IN ({marks}) AND public = 1 AND deleted IS NULL"
+        f" AND kind IN ({marks}) AND deleted IS NULL"
     )
+    if public_only:
+        sql += " AND public = 1"
     if listing.where:
         sql += " AND " + listing.where
     return sql
@@ -62,11 +64,15 @@ async def page(
     now: float,
     size: int,
     after: tuple[float, int] | None = None,
+    public_only: bool = True,
 ) -> list[tuple[tuple[float, int], StoredObject]]:
     """One keyset page: the items after the cursor `(sort value, id)` in the listing's
-    order (no OFFSET). Each item comes with its own cursor, for the next page's link."""
+    order (no OFFSET). Each item comes with its own cursor, for the next page's link.
+
+    `public_only=False` also returns non-public rows: only for a caller that then asks
+    `outbox.visibility.visible_to` about each one (the HTML pages for a member)."""
     col = listing.sort_column
-    sql = f"SELECT * {_sql(listing)}"
+    sql = f"SELECT * {_sql(listing, public_only)}"
     params: tuple[Any, ...] = _params(listing, community, now)
     if after is not None:
         op = "<" if listing.descending else ">"
@@ -88,6 +94,47 @@ async def next_change(store: Store, listing: Listing, community: str, now: float
         (community, community, *listing.kinds, now),
     )
     return float(r[0]) if r and r[0] is not None else None
+
+
+async def sections(
+    store: Store,
+    wanted: list[tuple[str, Listing, int]],
+    community: str,
+    *,
+    now: float,
+    public_only: bool = True,
+) -> dict[str, list[StoredObject]]:
+    """The first `size` rows of several listings in ONE query (a community's page shows
+    five of them: one round trip instead of five)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, (_, listing, size) in enumerate(wanted):
+        parts.append(
+            f"SELECT * FROM (SELECT {i} AS section, * {_sql(listing, public_only)}"
+            f" ORDER BY {listing.order} LIMIT ?)"
+        )
+        params += [*_params(listing, community, now), size]
+    rows = await store.fetchall(" UNION ALL ".join(parts), tuple(params))
+    out: dict[str, list[StoredObject]] = {name: [] for name, _, _ in wanted}
+    for r in rows:
+        out[wanted[r["section"]][0]].append(row_to_object(r))
+    return out
+
+
+async def by_author(
+    store: Store, author: str, *, size: int, after: tuple[float, int] | None = None
+) -> list[tuple[tuple[float, int], StoredObject]]:
+    """An actor's public top-level posts, newest first, one keyset page (their profile)."""
+    sql = (
+        "SELECT * FROM objects WHERE attributed_to = ? AND public = 1 AND deleted IS NULL"
+        " AND in_reply_to IS NULL"
+    )
+    params: tuple[Any, ...] = (author,)
+    if after is not None:
+        sql += " AND (published < ? OR (published = ? AND id < ?))"
+        params += (after[0], after[0], after[1])
+    rows = await store.fetchall(sql + " ORDER BY published DESC, id DESC LIMIT ?", (*params, size))
+    return [((r["published"], int(r["id"])), row_to_object(r)) for r in rows]
 
 
 async def count(store: Store, listing: Listing, community: str, *, now: float) -> int:

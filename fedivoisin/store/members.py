@@ -103,3 +103,13 @@ async def count(store: Store, community: str) -> int:
         "SELECT count(*) AS n FROM members WHERE community = ? AND state = 'accepted'", (community,)
     )
     return int(r["n"]) if r else 0
+
+
+async def community_counts(store: Store, community: str) -> tuple[int, int]:
+    """(accepted members, accepted followers) of a community, in one query (its page)."""
+    r = await store.fetchone(
+        "SELECT (SELECT count(*) FROM members WHERE community = ? AND state = 'accepted') AS m,"
+        " (SELECT count(*) FROM follows WHERE followee = ? AND state = 'accepted') AS f",
+        (community, community),
+    )
+    return (int(r["m"]), int(r["f"])) if r else (0, 0)

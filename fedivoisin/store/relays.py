@@ -47,3 +47,27 @@ async def claim(store: Store, community: str, object_uri: str, now: float) -> bo
         )
         > 0
     )
+
+
+async def both_ways(
+    store: Store, community: str
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:
+    """(sources this community relays, communities relaying it) in one query."""
+    rows = await store.fetchall(
+        "SELECT 0 AS dir, source AS uri, kinds, id FROM relays WHERE community = ?"
+        " UNION ALL SELECT 1 AS dir, community AS uri, kinds, id FROM relays WHERE source = ?"
+        " ORDER BY dir, id",
+        (community, community),
+    )
+    ways: tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]] = ([], [])
+    for r in rows:
+        ways[r["dir"]].append((r["uri"], orjson.loads(r["kinds"])))
+    return ways
+
+
+async def announcers(store: Store, object_uri: str) -> list[str]:
+    """Local communities that announced `object_uri` (its Updates and Deletes follow)."""
+    rows = await store.fetchall(
+        "SELECT community FROM relayed WHERE object_uri = ? ORDER BY community", (object_uri,)
+    )
+    return [r["community"] for r in rows]

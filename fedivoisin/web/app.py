@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .. import admin
 from ..clock import Clock, SystemClock
@@ -20,6 +20,10 @@ from ..outbox.import_worker import ImportWorker
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
+from .mastodon.routes import routes as mastodon_routes
+from .pages import forms as page_forms
+from .pages import interact
+from .pages import routes as page_routes
 from .problems import EXCEPTION_HANDLERS
 from .routes import account as account_routes
 from .routes import actors, inbox, objects, openapi_doc, outbox, wellknown
@@ -28,13 +32,15 @@ from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
 from .routes import feeds as feed_routes
 from .routes import imports as import_routes
+from .routes import indicators as indicator_routes
+from .routes import moderation as moderation_routes
 from .routes import oauth as oauth_routes
 from .routes import webhooks as webhook_routes
 
 log = logging.getLogger("fedivoisin")
 
 
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     return [
         # Inboxes first: they take most of the traffic, and routes are matched in order.
         Route("/inbox", inbox.shared_inbox, methods=["POST"]),
@@ -61,6 +67,13 @@ def routes() -> list[Route]:
         Route("/actors/{slug}/events.ics", feed_routes.calendar),
         Route("/actors/{slug}/feed.atom", feed_routes.feed),
         Route("/objects/{uid}/participants", kinds_routes.participants),
+        # Pages for people (issue 12): everything else is negotiated on the AS2 URLs above.
+        Route("/pages.css", page_routes.stylesheet),
+        Route("/interact", interact.form, methods=["GET"]),
+        Route("/interact", interact.submit, methods=["POST"]),
+        Route("/signin", page_forms.signin, methods=["GET", "POST"]),
+        Route("/signout", page_forms.signout, methods=["POST"]),
+        Route("/act", page_forms.act, methods=["POST"]),
         # Apps and OAuth 2.0 (docs/bridge.md).
         Route("/api/v1/apps", app_routes.create, methods=["POST"]),
         Route("/api/v1/apps/verify_credentials", app_routes.verify_credentials),
@@ -75,6 +88,10 @@ def routes() -> list[Route]:
         # OpenAPI 3.1, merged from fedivoisin/web/openapi/*.json (docs/bridge.md).
         Route("/api/openapi.json", openapi_doc.openapi_json),
         *import_routes.ROUTES,
+        *moderation_routes.ROUTES,
+        *indicator_routes.ROUTES,
+        # The Mastodon client API (docs/mastodon-api.md).
+        *mastodon_routes(),
     ]
 
 
@@ -105,12 +122,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         ]
         import_worker = ImportWorker(rt)
         tasks.append(asyncio.create_task(import_worker.run(stop)))
+        from ..outbox.retention import RetentionWorker
+
+        tasks.append(asyncio.create_task(RetentionWorker(rt).run(stop)))
         app.state.workers = (inbox_worker, delivery_worker)
         app.state.import_worker = import_worker
         try:
             yield
         finally:
+            # Drain: sends in flight finish and are recorded (a restart must not send them
+            # again); what does not finish in time stays leased (outbox/delivery.py).
+            delivery_worker.stopping.set()
             stop.set()
+            await asyncio.wait(tasks[1:2], timeout=settings.delivery_drain)
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from ..errors import Forbidden, SignatureRejected, Unauthorized
 from ..protocol.scopes import LEGACY_TOKEN_SCOPES, scope_allows
@@ -36,6 +36,7 @@ __all__ = [
     "csrf_token",
     "end_session",
     "fetch_guard",
+    "principal_for_token",
     "require_owner",
     "session_actor",
     "set_csrf_cookie",
@@ -118,6 +119,12 @@ async def _principal_for(request: Request, token: str) -> Principal | None:
     return Principal(
         actor=info.actor, scopes=info.scopes, app_id=str(info.app.id), communities=communities
     )
+
+
+async def principal_for_token(conn: HTTPConnection, token: str) -> Principal | None:
+    """A bearer token given outside the Authorization header: the streaming WebSocket's
+    `access_token` parameter or `Sec-WebSocket-Protocol` (browsers cannot set headers)."""
+    return await _principal_for(conn, token)  # type: ignore[arg-type]
 
 
 async def require_owner(request: Request, slug: str, scope: str = "write") -> LocalActor:

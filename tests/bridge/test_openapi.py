@@ -22,7 +22,9 @@ def test_fragments_merge_and_cover_the_api() -> None:
     documented = set(doc["paths"])
     for route in routes():
         path = getattr(route, "path", "")
-        if path.startswith(("/api/v1/", "/oauth/")):
+        # The bridge API (docs/bridge.md). The Mastodon client API (docs/mastodon-api.md)
+        # and the moderation/indicator endpoints (docs/moderation.md) are described there.
+        if path.startswith(("/api/v1/apps", "/api/v1/webhooks", "/api/v1/imports", "/oauth/")):
             assert path in documented, f"{path} is not in fedivoisin/web/openapi/*.json"
     schemas = doc["components"]["schemas"]
     for kind in ("Note", "Event", "News", "Alert", "Poll", "Proposal", "Report"):

@@ -18,7 +18,7 @@ N = 500
 
 async def test_sigkill_with_500_queued_webhook_calls_loses_none(tmp_path: Path) -> None:
     async with Receiver(delay=0.04) as rx:
-        a = ProcessInstance(tmp_path / "a", delivery_per_domain=4)
+        a = ProcessInstance(tmp_path / "a", delivery_per_domain=4, delivery_lease=1.0)
         await a.community("cour")
         queued: list[str] = []
 

@@ -14,7 +14,9 @@ from tests.rig import ProcessInstance, wait_for
 
 from .conftest import delivery_rows, follower, note, seed_followers
 
-SENDER = {"delivery_workers": 4, "delivery_per_domain": 2}
+# A short lease: the receivers answer in 50 ms, so what was in flight at the kill is
+# sent again soon after the restart (tests/delivery/test_leases.py covers the lease).
+SENDER = {"delivery_workers": 4, "delivery_per_domain": 2, "delivery_lease": 1.0}
 
 
 async def test_sigkill_mid_fan_out_then_restart_delivers_every_inbox(

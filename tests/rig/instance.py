@@ -37,6 +37,9 @@ TEST_SETTINGS: dict[str, Any] = {
     "retry_max_delay": 2.0,
     "worker_poll_interval": 0.05,
     "log_level": "warning",
+    # Shutdown drain of sends in flight: short, tests stop instances with peers that never
+    # answer (tests/delivery/test_leases.py sets its own).
+    "delivery_drain": 1.0,
 }
 
 
@@ -248,10 +251,12 @@ class ProcessInstance(_Base):
     async def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            # Wait without blocking the loop: peers served by this test process (receivers)
+            # must still answer the sends the server drains on its way out.
+            deadline = time.monotonic() + 10
+            while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            self.kill()
         self.proc = None
         if hasattr(self, "log"):
             self.log.close()

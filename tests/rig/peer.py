@@ -77,6 +77,8 @@ class RecordingPeer:
     posts: list[Recorded] = field(default_factory=list)
     gets: list[Recorded] = field(default_factory=list)
     actors: dict[str, str] = field(default_factory=dict)  # preferredUsername -> actor URI
+    # Extra WebFinger links every account advertises (remote-interaction templates…).
+    webfinger_links: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.origin = f"http://127.0.0.1:{self.port}"
@@ -274,7 +276,7 @@ class RecordingPeer:
         jrd = {
             "subject": f"acct:{user}@{host}",
             "aliases": [actor],
-            "links": [{"rel": "self", "type": AS2, "href": actor}],
+            "links": [{"rel": "self", "type": AS2, "href": actor}, *self.webfinger_links],
         }
         return Response(orjson.dumps(jrd), 200, media_type="application/jrd+json")
 

@@ -101,6 +101,7 @@ def test_alert_content_is_built_from_cap_fields() -> None:
     out = complete_for_mastodon("alert", doc)
     assert out["content"] == (
         "<p>⚠️ <strong>Coupure d'eau – Bâtiment B</strong></p><p>Mardi 10 juin 8h–12h.</p>"
+        "<p>📍 Bâtiment B, 12 rue des Lilas, Lyon · Gravité : mineure</p>"
         "<p>Intervention sur la colonne montante.</p><p>👉 Faites des réserves d'eau.</p>"
     )
     assert out["contentMap"] == {"fr": out["content"]}
@@ -117,8 +118,8 @@ def test_severe_alert_icon_source_and_escaping() -> None:
         }
     )
     assert (
-        html
-        == "<p>🚨 <strong>Fuite &lt;gaz&gt;</strong></p><p>x</p><p>Source : Mairie &amp; Co</p>"
+        html == "<p>🚨 <strong>Fuite &lt;gaz&gt;</strong></p><p>Gravité : extrême</p>"
+        "<p>x</p><p>Source : Mairie &amp; Co</p>"
     )
 
 

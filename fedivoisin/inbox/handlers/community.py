@@ -168,13 +168,32 @@ async def on_create(ctx: Ctx, obj: dict[str, Any]) -> None:
 
 
 async def on_announce(ctx: Ctx, obj: dict[str, Any] | None) -> None:
+    inner = ctx.object if isinstance(ctx.object, dict) else {}
+    passing_on = inner.get("type") in ("Update", "Delete") and isinstance(inner.get("id"), str)
     if obj is None:
-        oid = ctx.object_id
+        oid = ref(inner.get("object")) if passing_on else ctx.object_id
         stored = await activity_store.get_object(ctx.rt.store, oid) if oid else None
         if stored is None:
             return
         obj = stored.document
+    if passing_on:
+        # A relayed community's Update (RSVP count, votes, status…) or Delete: pass it on
+        # to our followers, with the object as its origin serves it, never the embedded copy.
+        oid = obj.get("id")
+        passed = {
+            "id": inner["id"],
+            "type": inner["type"],
+            "actor": ref(inner.get("actor")),
+            "object": obj if inner["type"] == "Update" else oid,
+        }
+        await cm.reannounce(ctx.rt, passed, obj, skip={ctx.actor})
+        return
     await cm.relay(ctx.rt, ctx.actor, obj, detect_kind(obj))
+
+
+async def on_update(ctx: Ctx, fresh: dict[str, Any]) -> None:
+    """An Update of an object our communities announced: they re-announce it (item 5)."""
+    await cm.reannounce(ctx.rt, ctx.activity, fresh, skip={ctx.actor})
 
 
 async def on_delete(ctx: Ctx, existing: Any) -> None:
@@ -186,12 +205,24 @@ async def on_delete(ctx: Ctx, existing: Any) -> None:
         await cm.retract(ctx.rt, community, existing.uri)
 
 
+async def reannounce_delete(ctx: Ctx, existing: Any) -> None:
+    """A Delete of an object relayed by our communities (a cancelled event of another
+    quartier): they re-announce it; the community the post was made in retracts instead."""
+    if existing is None:
+        return
+    skip = {ctx.actor, *([existing.community_uri] if existing.community_uri else [])}
+    bare = {"id": ctx.id, "type": "Delete", "actor": ctx.actor, "object": existing.uri}
+    await cm.reannounce(ctx.rt, bare, existing.document, skip=skip)
+
+
 def register() -> None:
     follow.FOLLOW_HOOKS.append(on_follow)
     follow.UNDO_HOOKS.append(on_undo)
     content.CREATE_HOOKS.append(on_create)
     content.ANNOUNCE_HOOKS.append(on_announce)
     content.DELETE_HOOKS.append(on_delete)
+    content.DELETE_HOOKS.append(reannounce_delete)
+    content.UPDATE_HOOKS.append(on_update)
 
 
 async def on_join_activity(ctx: Ctx) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import RemoteError
+from ...errors import RemoteError, RemoteGone, RemoteNotFound
 from ...http import same_origin as strict_same_origin
 from ...protocol.actors import ACTOR_TYPES, host_of
 from ...protocol.addressing import addressees, as_list, first_ref, is_public, ref
@@ -80,6 +80,12 @@ async def store_remote_object(
 ) -> None:
     check_limits(obj)
     start, end = time_bounds(obj)
+    if "attachment" in obj or "image" in obj:
+        from ...outbox.domain_policies import rejects_media
+
+        author = ref(obj.get("attributedTo")) or ctx.actor
+        if await rejects_media(ctx.rt, host_of(author)):
+            obj = {k: v for k, v in obj.items() if k not in ("attachment", "image")}
     await activity_store.upsert_object(
         ctx.rt.store,
         uri=obj["id"],
@@ -182,6 +188,9 @@ async def on_announce(ctx: Ctx) -> None:
     if oid is None:
         raise Ignored("Announce without object")
     inner = ctx.object
+    if isinstance(inner, dict) and inner.get("type") == "Delete":
+        await _announced_delete(ctx, ref(inner.get("object")))
+        return
     # FEP-1b12: a group announces the member's activity; unwrap to the object it carries.
     if (
         isinstance(inner, dict)
@@ -212,6 +221,25 @@ async def on_announce(ctx: Ctx) -> None:
     )
     for hook in ANNOUNCE_HOOKS:
         await hook(ctx, obj)
+
+
+async def _announced_delete(ctx: Ctx, target: str | None) -> None:
+    """A community re-announcing a Delete (FEP-1b12, issue 15 item 5). The embedded Delete
+    is never trusted (SECURITY.md rule 10): the object's own origin must answer 404/410."""
+    existing = await activity_store.get_object(ctx.rt.store, target) if target else None
+    if existing is None or existing.local or existing.deleted is not None:
+        raise Ignored("announced Delete of an object we do not hold")
+    try:
+        await fetch_object(ctx.rt, existing.uri)
+    except (RemoteGone, RemoteNotFound):
+        pass
+    except RemoteError as exc:
+        raise Ignored(f"cannot confirm the announced Delete of {existing.uri}: {exc}") from None
+    else:
+        raise Ignored("announced Delete of an object its origin still serves")
+    await activity_store.mark_object_deleted(ctx.rt.store, existing.uri, ctx.rt.clock.now())
+    for hook in ANNOUNCE_HOOKS:
+        await hook(ctx, None)
 
 
 async def on_record_only(ctx: Ctx) -> None:

@@ -8,6 +8,7 @@ from ...errors import RemoteError
 from ...outbox.publish import publish
 from ...protocol.addressing import ref
 from ...remote import get_actor
+from ...store import actor_blocks as actor_block_store
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store.actors import LocalActor
@@ -51,6 +52,13 @@ async def send_accept(ctx: Ctx, actor: LocalActor, follow: dict[str, Any], follo
 
 async def on_follow(ctx: Ctx) -> None:
     target = await local_target(ctx, ctx.object_id)
+    target_uri = ctx.rt.urls.actor(target.slug)
+    if await actor_block_store.blocks(ctx.rt.store, target_uri, ctx.actor):
+        # Blocked by the target (issue 17): refused, never pending, whatever the hooks say.
+        await publish(
+            ctx.rt, target, {"type": "Reject", "object": bare(ctx.activity), "to": [ctx.actor]}
+        )
+        return
     for hook in FOLLOW_HOOKS:
         if await hook(ctx, target):
             return

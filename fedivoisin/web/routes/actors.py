@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from ...actor_document import actor_document_of
 from ...protocol import documents
@@ -13,7 +13,7 @@ from ...store import activities as activity_store
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store.actors import LocalActor
-from .. import auth, html, render_cache
+from .. import auth, render_cache
 from ..negotiation import as2_content_type, as2_headers, wants_activity_json
 from ..render_cache import Rendered
 from .common import PAGE_SIZE, page_cursor, runtime
@@ -26,8 +26,8 @@ def actor_json(request: Request, actor: LocalActor) -> dict:
 async def actor(request: Request) -> Response:
     """Served at the actor id and at /@slug: AS2 JSON for servers, HTML for browsers.
 
-    Both are rendered once per change (web/render_cache.py): the JSON when the actor's row
-    changes, the HTML page also when its follower count does."""
+    The JSON is rendered once per change of the actor's row (web/render_cache.py); the
+    page (web/pages/) is rendered per request."""
     rt = runtime(request)
     slug = request.path_params["slug"]
     if wants_activity_json(request):
@@ -47,25 +47,17 @@ async def actor(request: Request) -> Response:
             shared=render_cache.shareable(request),
         )
 
-    async def render_html() -> Rendered:
-        found = await actor_store.require_actor(rt.store, slug)
-        followers = await follow_store.count(rt.store, followee=rt.urls.actor(found.slug))
-        page = html.actor_page(rt.urls, found, followers=followers)
-        return Rendered(page.encode(), "text/html; charset=utf-8", {"Vary": "Accept"})
+    # A browser: the community's page or the person's profile (web/pages/). Not cached
+    # here: it depends on the viewer (members see more) and on every post of the community.
+    from ..pages.routes import actor_page
 
-    return await render_cache.respond(
-        request,
-        key=("actor.html", slug),
-        scopes=(f"slug:{slug}", rt.urls.actor(slug)),
-        render=render_html,
-        shared=render_cache.shareable(request),
-    )
+    return await actor_page(request, await actor_store.require_actor(rt.store, slug))
 
 
 async def index(request: Request) -> Response:
-    rt = runtime(request)
-    communities = await actor_store.list_actors(rt.store, type_="Group")
-    return HTMLResponse(html.index_page(rt.urls, rt.settings.instance_name, communities))
+    from ..pages.routes import home
+
+    return await home(request)
 
 
 async def outbox(request: Request) -> Response:

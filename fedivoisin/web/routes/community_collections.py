@@ -21,7 +21,7 @@ from ...store import events as event_store
 from ...store import listings
 from ...store.actors import LocalActor
 from .. import auth, render_cache
-from ..negotiation import activity_response, as2_content_type, as2_headers
+from ..negotiation import activity_response, as2_content_type, as2_headers, wants_activity_json
 from ..render_cache import Rendered
 from .common import PAGE_SIZE, after_token, page_cursor, runtime
 from .objects import viewer_of
@@ -53,6 +53,10 @@ async def _collection(request: Request, name: str) -> Response:
     """Rendered once per change of the community's content (or when an item's start/end
     passes): the anonymous, public-only view is the only one there is."""
     rt = runtime(request)
+    if not wants_activity_json(request):  # a browser: the paged list, same URL
+        from ..pages.routes import list_page
+
+        return await list_page(request, await community_of(request), name)
     slug = request.path_params["slug"]
     listing = LISTINGS[name]
     cursor = page_cursor(request)

@@ -17,7 +17,7 @@ from ...protocol.documents import AS2
 from ...runtime import Runtime
 from ...store import activities as activity_store
 from .. import auth
-from ..negotiation import activity_response
+from ..negotiation import activity_response, wants_activity_json
 from .common import runtime
 
 
@@ -52,10 +52,18 @@ async def can_see(request: Request, addressed: list[str], author: str) -> bool:
 
 async def get_object(request: Request) -> Response:
     rt = runtime(request)
+    if request.path_params["uid"].endswith(".ics"):  # an event's "add to my calendar"
+        from ..pages.routes import event_ics
+
+        return await event_ics(request)
     uri = rt.urls.object(request.path_params["uid"])
     stored = await activity_store.get_object(rt.store, uri)
     if stored is None or not stored.local:
         raise NotFound("no such object")
+    if not wants_activity_json(request):  # a browser: the object's page, same URL
+        from ..pages.routes import object_page
+
+        return await object_page(request, stored)
     if not await can_see(request, stored.addressees, stored.attributed_to):
         raise NotFound("no such object")
     if stored.deleted is not None:

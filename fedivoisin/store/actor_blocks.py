@@ -1,0 +1,27 @@
+"""Personal blocks: a local actor blocking another actor (domain blocks are in blocks.py)."""
+
+from __future__ import annotations
+
+from .db import Store
+
+
+async def add(store: Store, blocker: str, blocked: str, activity_uri: str, now: float) -> None:
+    await store.execute(
+        "INSERT INTO actor_blocks (blocker, blocked, activity_uri, created_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT(blocker, blocked) DO UPDATE SET"
+        " activity_uri = excluded.activity_uri",
+        (blocker, blocked, activity_uri, now),
+    )
+
+
+async def remove_by_activity(store: Store, activity_uri: str) -> bool:
+    """Undo(Block): the block ends; nothing it removed comes back."""
+    n = await store.execute("DELETE FROM actor_blocks WHERE activity_uri = ?", (activity_uri,))
+    return n > 0
+
+
+async def blocks(store: Store, blocker: str, blocked: str) -> bool:
+    r = await store.fetchone(
+        "SELECT 1 FROM actor_blocks WHERE blocker = ? AND blocked = ?", (blocker, blocked)
+    )
+    return r is not None

@@ -1,0 +1,169 @@
+"""`/api/v1/streaming`: Mastodon's WebSocket streaming API (user, public, public:local,
+hashtag, hashtag:local), so apps update live.
+
+Each connection follows its streams with the same keyset queries as the timelines
+(`id > last seen`), waking every STREAM_POLL seconds: anything stored by any path (C2S,
+the API, the inbox worker, the CLI) is streamed, with the same visibility rule, and
+nothing is lost while a connection is slow. Events are Mastodon's: `update` (a status)
+and `notification`, each `payload` a JSON string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ...store import mastodon as mstore
+from ...store import mastodon_residents as rstore
+from ...store.mastodon import Page
+from ..auth import principal_for_token
+from ..routes.common import runtime
+from . import notifications as notes
+from .present import Presenter
+
+log = logging.getLogger("fedivoisin.streaming")
+
+STREAM_POLL = 0.2
+STREAMS = ("user", "user:notification", "public", "public:local", "hashtag", "hashtag:local")
+
+
+@dataclass
+class Subscription:
+    stream: str
+    tag: str | None = None
+    last: int = 0
+    last_note: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> list[str]:
+        return [self.stream, self.tag] if self.tag else [self.stream]
+
+
+def _token(ws: WebSocket) -> str | None:
+    token = ws.query_params.get("access_token")
+    if token:
+        return token
+    proto = ws.headers.get("sec-websocket-protocol")
+    if proto:
+        return proto.split(",")[0].strip()
+    auth = ws.headers.get("authorization", "")
+    return auth.partition(" ")[2].strip() or None
+
+
+async def streaming(ws: WebSocket) -> None:
+    rt = runtime(ws)  # type: ignore[arg-type]
+    token = _token(ws)
+    principal = await principal_for_token(ws, token) if token else None
+    if token and (principal is None or not principal.allows("read")):
+        await ws.close(code=4001)
+        return
+    me = rt.urls.actor(principal.actor.slug) if principal and principal.actor else None
+    subprotocol = ws.headers.get("sec-websocket-protocol")
+    await ws.accept(subprotocol=subprotocol.split(",")[0].strip() if subprotocol else None)
+    subs: dict[tuple[str, str | None], Subscription] = {}
+
+    async def subscribe(stream: str | None, tag: str | None) -> None:
+        if stream not in STREAMS or (stream.startswith("user") and me is None):
+            await ws.send_text(orjson.dumps({"error": f"unknown stream {stream!r}"}).decode())
+            return
+        if stream.startswith("hashtag") and not tag:
+            await ws.send_text(orjson.dumps({"error": "a hashtag stream needs a tag"}).decode())
+            return
+        sub = Subscription(stream, tag if stream.startswith("hashtag") else None)
+        sub.last = await _newest_status(rt)
+        if me is not None and principal is not None and principal.actor is not None:
+            entries = await rstore.inbox_entries(rt.store, principal.actor.slug, Page(limit=1))
+            sub.last_note = entries[0].id if entries else 0
+        subs[(sub.stream, sub.tag)] = sub
+
+    first = ws.query_params.get("stream")
+    if first:
+        await subscribe(first, ws.query_params.get("tag"))
+
+    async def listen() -> None:
+        while True:
+            frame = await ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            try:
+                msg = orjson.loads(frame.get("text") or frame.get("bytes") or b"")
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(msg, dict):
+                continue
+            stream, tag = msg.get("stream"), msg.get("tag")
+            if msg.get("type") == "subscribe":
+                await subscribe(stream, tag)
+            elif msg.get("type") == "unsubscribe":
+                subs.pop((stream, tag if str(stream).startswith("hashtag") else None), None)
+
+    listener = asyncio.create_task(listen())
+    try:
+        while not listener.done():
+            for sub in list(subs.values()):
+                await _push(ws, rt, me, principal, sub)
+            await asyncio.wait([listener], timeout=STREAM_POLL)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    except Exception:
+        log.exception("streaming connection failed")
+        raise
+    finally:
+        listener.cancel()
+        with contextlib.suppress(BaseException):
+            await listener
+
+
+async def _newest_status(rt: Any) -> int:
+    row = await rt.store.fetchone("SELECT max(id) AS n FROM statuses")
+    return int(row["n"] or 0) if row else 0
+
+
+async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Subscription) -> None:
+    page = Page(min_id=sub.last, limit=40)
+    if sub.stream == "user":
+        assert me is not None
+        p = Presenter(rt, me)
+        p.hidden = await rstore.hidden_for(rt.store, me)
+        rows = await mstore.home(rt.store, me, page)
+    elif sub.stream.startswith("public"):
+        p = Presenter(rt, me)
+        rows = await mstore.public(rt.store, page, local_only=sub.stream == "public:local")
+    elif sub.stream.startswith("hashtag"):
+        p = Presenter(rt, me)
+        rows = await mstore.tagged(
+            rt.store, sub.tag or "", page, local_only=sub.stream == "hashtag:local"
+        )
+    else:
+        rows = []
+        p = Presenter(rt, me)
+    if rows:
+        sub.last = max(r.id for r in rows)
+        for status in await p.statuses(rows):
+            await _send(ws, sub, "update", status)
+    if sub.stream.startswith("user") and principal is not None and principal.actor is not None:
+        shown, _ = await notes.page_of(
+            rt, principal.actor, Page(min_id=sub.last_note, limit=40), types=None, exclude=set()
+        )
+        entries = await rstore.inbox_entries(
+            rt.store, principal.actor.slug, Page(min_id=sub.last_note, limit=40)
+        )
+        if entries:
+            sub.last_note = max(e.id for e in entries)
+        for n in sorted(shown, key=lambda n: int(n["id"])):
+            await _send(ws, sub, "notification", n)
+
+
+async def _send(ws: WebSocket, sub: Subscription, event: str, payload: Any) -> None:
+    await ws.send_text(
+        orjson.dumps(
+            {"stream": sub.name, "event": event, "payload": orjson.dumps(payload).decode()}
+        ).decode()
+    )

@@ -240,7 +240,11 @@ class ProcessInstance(_Base):
             except httpx.HTTPError:
                 return False
 
-        await wait_for(up, timeout=20, interval=0.1)
+        try:
+            await wait_for(up, timeout=20, interval=0.1)
+        except BaseException:
+            self.kill()  # never leave a server behind when its start-up is not seen
+            raise
         return self
 
     def kill(self) -> None:

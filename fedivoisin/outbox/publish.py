@@ -16,8 +16,8 @@ from ..clock import iso
 from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, first_ref, is_public, ref, strip_private
 from ..protocol.context import OUTGOING_CONTEXT
-from ..signer import with_integrity_proof
 from ..runtime import Runtime
+from ..signer import with_integrity_proof
 from ..store import activities as activity_store
 from ..store import deliveries as delivery_store
 from ..store import inbox_queue

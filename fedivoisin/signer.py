@@ -44,3 +44,11 @@ def signers_for(urls: Urls, actor: LocalActor, now: Any) -> dict[str, SignHook]:
         )
 
     return {"cavage": cavage, "rfc9421": rfc9421}
+
+
+def with_integrity_proof(urls: Urls, actor: LocalActor, doc: dict[str, Any], created: str) -> Any:
+    """`doc` with an FEP-8b32 `eddsa-jcs-2022` proof made with the actor's published Ed25519
+    key (`{actor}#ed25519-key`), so the activity can be checked wherever it is forwarded."""
+    from .protocol.proofs import create_proof
+
+    return create_proof(doc, _load(actor.ed_private_pem), urls.ed_key_id(actor.slug), created)

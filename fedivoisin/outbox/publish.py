@@ -17,6 +17,7 @@ from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, first_ref, is_public, ref, strip_private
 from ..protocol.context import OUTGOING_CONTEXT
 from ..runtime import Runtime
+from ..signer import with_integrity_proof
 from ..store import activities as activity_store
 from ..store import deliveries as delivery_store
 from ..store import inbox_queue
@@ -69,6 +70,8 @@ async def publish(
     if expires_at is None:
         expires_at = await derived_expiry(rt, doc)
     targets = await fanout.plan(rt, actor_uri, doc, extra_recipients)
+    # FEP-8b32 (issue 15 item 4): the proof covers the final document, stored and sent as is.
+    doc = with_integrity_proof(rt.urls, actor, doc, iso(now))
     async with rt.store.transaction():
         if store_object and isinstance(obj, dict) and doc["type"] in ("Create", "Update"):
             await store_local_object(rt, obj, now)

@@ -22,6 +22,7 @@ from fedivoisin.errors import InvalidActivity
 __all__ = [
     "AS2_CONTEXT_URL",
     "BUNDLED_CONTEXTS",
+    "DATA_INTEGRITY_V1_URL",
     "FEDIVOISIN_CONTEXT_URL",
     "OUTGOING_CONTEXT",
     "SECURITY_V1_URL",
@@ -38,6 +39,7 @@ __all__ = [
 AS2_CONTEXT_URL = "https://www.w3.org/ns/activitystreams"
 SECURITY_V1_URL = "https://w3id.org/security/v1"
 FEDIVOISIN_CONTEXT_URL = "https://w3id.org/fedivoisin/ns/v1"
+DATA_INTEGRITY_V1_URL = "https://w3id.org/security/data-integrity/v1"
 
 #: context URL -> bundled file name (without ``.jsonld``). SOURCES.md says where each is from.
 BUNDLED_CONTEXTS: dict[str, str] = {
@@ -45,7 +47,7 @@ BUNDLED_CONTEXTS: dict[str, str] = {
     "http://www.w3.org/ns/activitystreams": "activitystreams",
     "https://www.w3.org/ns/activitystreams.jsonld": "activitystreams",
     SECURITY_V1_URL: "security-v1",
-    "https://w3id.org/security/data-integrity/v1": "security-data-integrity-v1",
+    DATA_INTEGRITY_V1_URL: "security-data-integrity-v1",
     "https://w3id.org/security/data-integrity/v2": "security-data-integrity-v2",
     "https://w3id.org/security/multikey/v1": "security-multikey-v1",
     "https://w3id.org/identity/v1": "identity-v1",
@@ -113,11 +115,12 @@ def _inline_term_map() -> dict[str, Any]:
 
 
 def _outgoing_context() -> list[str | dict[str, Any]]:
-    return [AS2_CONTEXT_URL, SECURITY_V1_URL, _inline_term_map()]
+    return [AS2_CONTEXT_URL, SECURITY_V1_URL, DATA_INTEGRITY_V1_URL, _inline_term_map()]
 
 
 #: The ``@context`` we put on the wire: AS2 first (Mastodon checks that exact string), then
-#: security v1 (``publicKey``), then our term map inlined so receivers never fetch it.
+#: security v1 (``publicKey``), data-integrity v1 (the FEP-8b32 ``proof``, as Fedify lays it
+#: out), then our term map inlined so receivers never fetch it.
 #: Treat as read-only; copy it before changing anything.
 OUTGOING_CONTEXT: list[str | dict[str, Any]] = _outgoing_context()
 

@@ -20,6 +20,7 @@ import {
   generateCryptoKeyPair,
   MemoryKvStore,
   signRequest,
+  verifyObject,
 } from "@fedify/fedify";
 import {
   Accept,
@@ -468,9 +469,29 @@ async function recordActivity(ctx, activity, listener) {
       objectError = String(error?.message ?? error);
     }
   }
+  // FEP-8b32: check the sender's object integrity proof with Fedify's own verifier
+  // (it resolves the verificationMethod and requires every actor/attribution to be
+  // authenticated by a proof), independently of the HTTP signature.
+  let proofVerified = null;
+  let proofError = null;
+  if (raw != null && raw.proof != null) {
+    try {
+      const verified = await withTimeout(
+        verifyObject(Activity, raw, { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader }),
+        15000,
+        "verifyObject",
+      );
+      proofVerified = verified != null;
+    } catch (error) {
+      proofVerified = false;
+      proofError = String(error?.message ?? error);
+    }
+  }
   const rec = {
     seq: nextSeq(),
     receivedAt: new Date().toISOString(),
+    proofVerified,
+    proofError,
     listener,
     inbox: inbound?.path ?? null,
     recipient: ctx.recipient ?? null,

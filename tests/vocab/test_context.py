@@ -157,8 +157,9 @@ def test_every_term_of_our_context_expands_to_a_real_iri() -> None:
 def test_outgoing_context_puts_as2_first_then_security_then_our_inline_map() -> None:
     assert OUTGOING_CONTEXT[0] == AS2_CONTEXT_URL
     assert OUTGOING_CONTEXT[1] == SECURITY_V1_URL
-    assert OUTGOING_CONTEXT[2] == OUR_TERMS
-    assert len(OUTGOING_CONTEXT) == 3
+    assert OUTGOING_CONTEXT[2] == "https://w3id.org/security/data-integrity/v1"
+    assert OUTGOING_CONTEXT[3] == OUR_TERMS
+    assert len(OUTGOING_CONTEXT) == 4
 
 
 def test_served_bytes_are_the_bundled_fedivoisin_context() -> None:

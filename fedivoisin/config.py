@@ -55,6 +55,9 @@ class Settings:
     # uvicorn's one line per request: off by default (issue 16: it costs throughput and
     # disk at fediverse request rates); `serve --access-log` turns it on.
     access_log: bool = False
+    # FEP-8b32 eddsa-jcs-2022 proofs on every activity we publish (issue 15). Off only to
+    # test a peer's HTTP-signature path: Fedify verifies by proof first when one is present.
+    integrity_proofs: bool = True
     # Delivery leases (issue 17, docs/operations.md): a claimed delivery is not sent again
     # before its lease ends, so it must outlast any one attempt (the HTTP timeout is 15 s).
     delivery_lease: float = 60.0

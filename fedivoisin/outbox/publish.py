@@ -71,7 +71,8 @@ async def publish(
         expires_at = await derived_expiry(rt, doc)
     targets = await fanout.plan(rt, actor_uri, doc, extra_recipients)
     # FEP-8b32 (issue 15 item 4): the proof covers the final document, stored and sent as is.
-    doc = with_integrity_proof(rt.urls, actor, doc, iso(now))
+    if rt.settings.integrity_proofs:
+        doc = with_integrity_proof(rt.urls, actor, doc, iso(now))
     async with rt.store.transaction():
         if store_object and isinstance(obj, dict) and doc["type"] in ("Create", "Update"):
             await store_local_object(rt, obj, now)

@@ -67,6 +67,24 @@ async def fedify(fedify_shared: FedifyPeer) -> FedifyPeer:
 
 
 @pytest.fixture
+def instance_factory(
+    instance_factory: Callable[..., Any], request: pytest.FixtureRequest
+) -> Callable[..., Any]:
+    """Instances without FEP-8b32 proofs, unless the test is marked `integrity_proofs`:
+    Fedify verifies a valid proof first and then never checks the HTTP signature, which is
+    what the other interop tests prove Fedify accepts (test_fedify_proofs.py covers proofs).
+    """
+    proofs = request.node.get_closest_marker("integrity_proofs") is not None
+
+    async def make(**overrides: Any) -> Instance:
+        overrides.setdefault("integrity_proofs", proofs)
+        inst: Instance = await instance_factory(**overrides)
+        return inst
+
+    return make
+
+
+@pytest.fixture
 async def followed(instance_factory: Callable[..., Any], fedify: FedifyPeer) -> Scene:
     """A fresh instance with a community the Fedify actor follows (Accept received)."""
     inst: Instance = await instance_factory()

@@ -9,7 +9,7 @@ import pytest
 from .conftest import Scene
 from .fedify import c2s
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.integrity_proofs]
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from ..protocol.addressing import may_see
 from ..runtime import Runtime
+from ..store import actor_blocks as actor_block_store
 from ..store import follows as follow_store
 from ..store import members as member_store
 
@@ -37,10 +38,12 @@ async def viewer_collections(rt: Runtime, viewer: str, addressed: Iterable[str])
 
 async def visible_to(rt: Runtime, *, addressed: list[str], author: str, viewer: str | None) -> bool:
     """True when `viewer` may see the content (public content: anyone)."""
-    if may_see(addressed=addressed, author=author, viewer=viewer):
-        return True
+    if may_see(addressed=addressed, author=author, viewer=None):
+        return True  # public
     if viewer is None:
         return False
+    if viewer != author and await actor_block_store.blocks(rt.store, author, viewer):
+        return False  # issue 17: a blocked actor reads none of the blocker's non-public content
     collections = await viewer_collections(rt, viewer, addressed)
     return may_see(
         addressed=addressed, author=author, viewer=viewer, viewer_collections=collections

@@ -11,8 +11,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urljoin
 
 import aiohttp
@@ -22,8 +21,6 @@ from yarl import URL
 from fedivoisin.clock import Clock, SystemClock
 from fedivoisin.errors import (
     RemoteError,
-    RemoteGone,
-    RemoteNotFound,
     RemoteRefused,
     RemoteUnavailable,
 )
@@ -33,8 +30,16 @@ from fedivoisin.net.headers import (
     is_activity_media_type,
     parse_retry_after,
 )
+from fedivoisin.net.outcomes import (
+    Document,
+    Fetched,
+    PostResult,
+    connect_error,
+    describe,
+    status_error,
+)
 from fedivoisin.net.policy import HttpPolicy
-from fedivoisin.net.resolver import AddressRefused, PolicyResolver
+from fedivoisin.net.resolver import PolicyResolver
 from fedivoisin.net.urls import CheckedUrl, parse_url, same_origin
 
 log = logging.getLogger("fedivoisin.http")
@@ -57,43 +62,8 @@ _POST_DRAIN = 64 * 1024  # read small POST answers fully so the connection is re
 _MAX_REMEMBERED_HOSTS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    url: str  # the requested URL, normalised
-    final_url: str  # after redirects: the URL the document came from
-    status: int
-    content_type: str
-    document: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """Any fetched document as bytes (calendars, feeds); status 304 means not modified."""
-
-    url: str
-    final_url: str
-    status: int
-    content_type: str
-    body: bytes
-    etag: str | None
-    last_modified: str | None
-
-
 _T = TypeVar("_T")
 _Finish = Callable[[CheckedUrl, CheckedUrl, aiohttp.ClientResponse], Awaitable[_T]]
-
-
-@dataclass(frozen=True, slots=True)
-class PostResult:
-    """Delivery outcome; status 0 means no HTTP answer (network error or timeout)."""
-
-    status: int
-    retry_after: float | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
 
 
 class HttpClient:
@@ -214,7 +184,7 @@ class HttpClient:
         ) -> Document:
             if resp.status == 304:
                 return Document(first.url, current.url, 304, "", b"", etag, last_modified)
-            error = _status_error("GET", current.url, resp.status)
+            error = status_error("GET", current.url, resp.status)
             if error is not None:
                 raise error
             body = await self._read_capped(resp, current.url, limit)
@@ -273,9 +243,9 @@ class HttpClient:
                         return await finish(first, current, resp)
                     location = resp.headers.get("Location")
             except aiohttp.ClientConnectorError as exc:
-                raise _connect_error("GET", current.url, exc) from None
+                raise connect_error("GET", current.url, exc) from None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                raise RemoteUnavailable(f"GET {current.url}: {_describe(exc)}") from None
+                raise RemoteUnavailable(f"GET {current.url}: {describe(exc)}") from None
             if not location:
                 raise RemoteError(
                     f"GET {current.url}: redirect without Location", status=resp.status
@@ -294,7 +264,7 @@ class HttpClient:
         resp: aiohttp.ClientResponse,
         lenient_json: bool,
     ) -> Fetched:
-        error = _status_error("GET", current.url, resp.status)
+        error = status_error("GET", current.url, resp.status)
         if error is not None:
             raise error
         ctype = resp.headers.get("Content-Type", "")
@@ -388,14 +358,14 @@ class HttpClient:
                 snippet = "" if resp.content_length == 0 else await _drain(resp)
                 status = resp.status
         except aiohttp.ClientConnectorError as exc:
-            error = _connect_error("POST", target.url, exc)
+            error = connect_error("POST", target.url, exc)
             if isinstance(error, RemoteRefused):
                 raise error from None
             return PostResult(0, None, str(error))
         except TimeoutError:
             return PostResult(0, None, f"timeout after {self.policy.total_timeout}s")
         except (aiohttp.ClientError, OSError) as exc:
-            return PostResult(0, None, _describe(exc))
+            return PostResult(0, None, describe(exc))
         if 200 <= status < 300:
             return PostResult(status, retry_after, None)
         if status in REDIRECT_STATUSES:
@@ -438,30 +408,6 @@ def create_http_client(policy: HttpPolicy, *, clock: Clock | None = None) -> Htt
     if policy.allow_private_networks:
         log.warning("allow_private_networks is on: http:// and private addresses are reachable")
     return HttpClient(policy, clock=clock)
-
-
-def _status_error(method: str, url: str, status: int) -> RemoteError | None:
-    if 200 <= status < 300:
-        return None
-    message = f"{method} {url}: HTTP {status}"
-    if status == 404:
-        return RemoteNotFound(message, status=status)
-    if status == 410:
-        return RemoteGone(message, status=status)
-    if status >= 500 or status in (408, 429):
-        return RemoteUnavailable(message, status=status)
-    return RemoteError(message, status=status)
-
-
-def _connect_error(method: str, url: str, exc: aiohttp.ClientConnectorError) -> RemoteError:
-    if isinstance(exc.os_error, AddressRefused):
-        return RemoteRefused(f"{method} {url}: {exc.os_error}")
-    return RemoteUnavailable(f"{method} {url}: cannot connect: {exc.os_error}")
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 async def _drain(resp: aiohttp.ClientResponse) -> str:

@@ -10,6 +10,10 @@ interpreter so they do not share caches:
     real             fedivoisin's app, inbox worker paused (the accept path)
     real-no-verify   …with authenticate.verify replaced by "the actor signed it"
     real-no-db       …with the durable INSERT replaced by a no-op
+    process          the inbox worker alone: the queue the accept path filled, processed
+                     (handler + storage) until empty; CPU µs per activity. A local
+                     resident follows every sender, so each Create is also listed in
+                     her inbox. INBOX_LAYERS_PROFILE=file writes a cProfile of it.
 
     .venv/bin/python bench/inbox_layers.py [variant …]
 """
@@ -29,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-VARIANTS = ["minimal", "starlette-noop", "real", "real-no-verify", "real-no-db"]
+VARIANTS = ["minimal", "starlette-noop", "real", "real-no-verify", "real-no-db", "process"]
 SENDERS, REQUESTS, CONCURRENCY = 32, 6000, 64
 KEY_ORIGIN, TARGET = "http://127.0.0.1:5555", "127.0.0.1:8080"
 
@@ -150,7 +154,7 @@ async def _run_real(
         receive_module.inbox_queue.enqueue = no_insert  # type: ignore[assignment]
     settings = load_settings(
         {
-            "data_dir": work / variant,
+            "data_dir": work / f"{variant}-{os.getpid()}",
             "base_url": f"http://{TARGET}",
             "allow_private_networks": True,
             "log_level": "error",
@@ -180,8 +184,50 @@ async def _run_real(
                     fetched_at=time.time(),
                 ),
             )
+        if variant == "process":
+            await _follow_every_sender(rt, publics)
         await _batch(app, warm)
-        return await _batch(app, timed)
+        if variant == "process":  # the warm-up activities, processed before the timing
+            while await app.state.workers[0].run_once():
+                pass
+        accepted = await _batch(app, timed)
+        if variant != "process":
+            return accepted
+        return await _drain(rt, app.state.workers[0], len(timed))
+
+
+async def _follow_every_sender(rt: Any, publics: dict[str, str]) -> None:
+    from fedivoisin import admin
+    from fedivoisin.store import follows
+
+    await admin.create_actor(rt.store, rt.clock, "amelie", type_="Person", name="Amélie")
+    for key_id in publics:
+        sender = key_id.split("#")[0]
+        await follows.upsert(rt.store, rt.urls.actor("amelie"), sender, "accepted", None, 0.0)
+
+
+async def _drain(rt: Any, worker: Any, expected: int) -> tuple[float, dict[int, int]]:
+    """CPU µs per activity for the worker to empty the queue (warm-up rows first)."""
+    import cProfile
+
+    from fedivoisin.store import inbox_queue
+
+    before = await inbox_queue.counts(rt.store)
+    profile_to = os.environ.get("INBOX_LAYERS_PROFILE")
+    profiler = cProfile.Profile() if profile_to else None
+    started = time.process_time()
+    if profiler is not None:
+        profiler.enable()
+    processed = 0
+    while n := await worker.run_once():
+        processed += n
+    cpu = (time.process_time() - started) / max(processed, 1) * 1e6
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
+    after = await inbox_queue.counts(rt.store)
+    assert processed == expected, (processed, expected, before, after)
+    return cpu, {0: processed}
 
 
 def _prepare(work: Path) -> None:

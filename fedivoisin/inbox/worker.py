@@ -20,6 +20,7 @@ from ..store import activities as activity_store
 from ..store import deliveries, inbox_items
 from ..store import follows as follow_store
 from ..store import inbox_queue as queue
+from ..store import mastodon as mastodon_store
 from ..store.inbox_queue import Received
 from .context import Ctx, Ignored, Refused
 from .dispatch import dispatch
@@ -48,6 +49,13 @@ async def local_recipients(ctx: Ctx) -> list[str]:
                 slug = rt.urls.slug_of(f)
                 if slug and slug not in slugs:
                     slugs.append(slug)
+    if ctx.type == "Update" and ctx.object_id:
+        # Residents who favourited, reblogged or replied to an edited status are told
+        # (Mastodon's `update` notification), followers of its author or not.
+        for uri in await mastodon_store.local_interactors(rt.store, ctx.object_id, rt.urls.origin):
+            slug = rt.urls.slug_of(uri)
+            if slug and uri == rt.urls.actor(slug) and slug not in slugs:
+                slugs.append(slug)
     return slugs
 
 

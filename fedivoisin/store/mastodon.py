@@ -228,6 +228,30 @@ async def favourite_activity(store: Store, object_uri: str, me: str) -> str | No
     return str(r["activity_uri"]) if r else None
 
 
+async def local_interactors(store: Store, object_uri: str, origin: str) -> list[str]:
+    """Our residents who favourited, reblogged or replied to a status (they are told of its
+    edits: Mastodon's `update` notification)."""
+    like = origin + "/%"
+    rows = await store.fetchall(
+        "SELECT actor_uri AS who FROM favourites WHERE object_uri = ? AND actor_uri LIKE ?"
+        " UNION SELECT account_uri AS who FROM statuses WHERE object_uri = ?"
+        " AND announce_uri IS NOT NULL AND account_uri LIKE ?"
+        " UNION SELECT attributed_to AS who FROM objects WHERE in_reply_to = ? AND local = 1"
+        " AND deleted IS NULL AND coalesce(lifecycle, '') != 'vote'",
+        (object_uri, like, object_uri, like, object_uri),
+    )
+    return [r["who"] for r in rows]
+
+
+async def replied(store: Store, object_uri: str, me: str) -> bool:
+    r = await store.fetchone(
+        "SELECT 1 FROM objects WHERE in_reply_to = ? AND attributed_to = ? AND deleted IS NULL"
+        " AND coalesce(lifecycle, '') != 'vote'",
+        (object_uri, me),
+    )
+    return r is not None
+
+
 async def favouriters(store: Store, object_uri: str, limit: int) -> list[str]:
     rows = await store.fetchall(
         "SELECT actor_uri FROM favourites WHERE object_uri = ? ORDER BY created_at DESC LIMIT ?",

@@ -145,6 +145,26 @@ async def tagged(store: Store, tag: str, page: Page, *, local_only: bool) -> lis
     return await _statuses(store, where, [tag.lower().lstrip("#")], page)
 
 
+async def changed_since(
+    store: Store, since: float, *, me: str | None, local_only: bool
+) -> list[tuple[int, float | None, float | None]]:
+    """Original statuses deleted or edited at or after `since` (streaming's `delete` and
+    `status.update`): (status id, deleted, updated). `me` = those of my home timeline's
+    authors (myself and whom I follow), else public ones (local only with `local_only`)."""
+    if me is not None:
+        followed = "SELECT followee FROM follows WHERE follower = ? AND state = 'accepted'"
+        scope, params = f"(s.account_uri = ? OR s.account_uri IN ({followed}))", [me, me]
+    else:
+        scope, params = "o.public = 1" + (" AND o.local = 1" if local_only else ""), []
+    rows = await store.fetchall(
+        "SELECT s.id, o.deleted, o.updated FROM statuses s JOIN objects o ON o.uri = s.object_uri"
+        " WHERE s.announce_uri IS NULL AND (o.deleted >= ? OR o.updated >= ?)"
+        f" AND {scope} ORDER BY s.id LIMIT 200",
+        [since, since, *params],
+    )
+    return [(int(r["id"]), r["deleted"], r["updated"]) for r in rows]
+
+
 async def by_account(
     store: Store, uri: str, page: Page, *, exclude_replies: bool, exclude_reblogs: bool
 ) -> list[StatusRow]:

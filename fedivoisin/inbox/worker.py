@@ -17,6 +17,7 @@ from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, is_public, ref, strip_private
 from ..runtime import Runtime
 from ..store import activities as activity_store
+from ..store import actor_blocks as actor_block_store
 from ..store import deliveries, inbox_items
 from ..store import follows as follow_store
 from ..store import inbox_queue as queue
@@ -86,8 +87,11 @@ async def process(rt: Runtime, row: Received) -> None:
             published=rt.clock.now(),
         )
     await _domain_is_back(rt, ctx.actor)
+    # Issue 17: a local actor that blocks the sender is never a recipient (a mention does
+    # not notify it, nothing lands in its inbox, streams or webhooks).
+    blockers = await actor_block_store.blockers_of(rt.store, ctx.actor)
     for slug in await local_recipients(ctx):
-        if rt.urls.actor(slug) != ctx.actor:
+        if rt.urls.actor(slug) != ctx.actor and rt.urls.actor(slug) not in blockers:
             await inbox_items.add(rt.store, slug, aid, rt.clock.now())
             # After authentication and policy (a refused activity returned above).
             await webhooks.emit(

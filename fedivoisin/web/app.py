@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from .. import admin
 from ..clock import Clock, SystemClock
 from ..config import Settings
+from ..errors import ConfigError
 from ..inbox.worker import InboxWorker
 from ..outbox.delivery import DeliveryWorker
 from ..outbox.import_worker import ImportWorker
@@ -113,6 +114,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         if settings.allow_private_networks:
             log.warning("allow_private_networks is ON: plain http and private addresses allowed")
         app.state.runtime = rt
+        metrics_runner = None
+        if settings.metrics_bind:  # docs/operations.md: never on the public port
+            from . import metrics_server
+
+            try:
+                metrics_runner = await metrics_server.start(rt)
+            except OSError as exc:
+                await store.close()
+                raise ConfigError(f"setting metrics_bind: cannot listen: {exc}") from None
         stop = asyncio.Event()
         inbox_worker = InboxWorker(rt)
         delivery_worker = DeliveryWorker(rt)
@@ -130,6 +140,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         try:
             yield
         finally:
+            if metrics_runner is not None:
+                await metrics_runner.cleanup()
             # Drain: sends in flight finish and are recorded (a restart must not send them
             # again); what does not finish in time stays leased (outbox/delivery.py).
             delivery_worker.stopping.set()
@@ -146,5 +158,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         routes=routes(),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
-        middleware=[Middleware(InboxFastPath)],
+        middleware=[Middleware(InboxFastPath), *_metrics_middleware(settings)],
     )
+
+
+def _metrics_middleware(settings: Settings) -> list[Middleware]:
+    """HTTP latency histograms only when /metrics is on, inside the inbox fast path."""
+    if not settings.metrics_bind:
+        return []
+    from .request_metrics import RequestMetrics
+
+    return [Middleware(RequestMetrics)]

@@ -312,3 +312,48 @@ async def test_undo_follow_in_both_directions_with_bovine(
     assert rec["signer"] == bob
     assert bob not in await bovine.collection("followers")
     assert await follow_store.get(inst.rt.store, bob, bovine.actor) is None
+
+
+# -- profile Update both ways --------------------------------------------------------------
+
+
+async def test_profile_update_in_both_directions_with_bovine(
+    instance_factory: Any, bovine: BovinePeer
+) -> None:
+    inst = await instance_factory()
+    lilas = await inst.community("les-lilas", "Résidence Les Lilas")
+    token = await inst.token("les-lilas")
+    await _bovine_follows(inst, bovine, lilas)
+
+    # us → bovine: our Update(Group) replaces the copy bovine stored when it followed.
+    update = await c2s(
+        inst,
+        "les-lilas",
+        token,
+        {"type": "Update", "object": {"id": lilas, "name": "Les Lilas (B)"}},
+    )
+    rec = await bovine.wait_received(id=update["id"])
+    assert rec["signer"] == lilas
+    await bovine.wait_stored(lilas, lambda o: o.get("name") == "Les Lilas (B)")
+
+    # bovine → us: bovine's client updates its profile through its outbox; bovine sends the
+    # Update to its followers (a resident here) and we refresh our copy of its actor.
+    await _resident_follows_bovine(inst, bovine)
+    profile = {"id": bovine.actor, "type": "Person", "name": "Milk Drinker (renamed)"}
+    try:
+        sent = await bovine.send(
+            {"@context": AS_NS, "type": "Update", "actor": bovine.actor, "object": profile}
+        )
+        assert (await wait_processed(inst, sent))["state"] == "done"
+        await signed_by(inst, sent, bovine.actor)
+        cached = await remote_store.get(inst.rt.store, bovine.actor)
+        assert cached is not None and cached.name == "Milk Drinker (renamed)"
+    finally:  # the module's other tests read bovine's actor under its first name
+        await bovine.send(
+            {
+                "@context": AS_NS,
+                "type": "Update",
+                "actor": bovine.actor,
+                "object": {**profile, "name": "Milk Drinker"},
+            }
+        )

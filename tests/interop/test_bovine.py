@@ -4,7 +4,7 @@ post received and parsed, reply, Undo, Update, Delete — with HTTP signatures v
 ways (bovine's inbox answers 401 unless the signature verified and records the key owner as
 the submitter; our inbox refuses any unsigned or unverified POST).
 
-What bovine cannot do is listed in docs/federation.md (Interoperability: bovine).
+What bovine cannot do is listed in docs/federation.md ("Against bovine-herd 0.5.19").
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from .routes import context as context_routes
 from .routes import feeds as feed_routes
 from .routes import imports as import_routes
 from .routes import indicators as indicator_routes
+from .routes import members as members_routes
 from .routes import moderation as moderation_routes
 from .routes import oauth as oauth_routes
 from .routes import webhooks as webhook_routes
@@ -58,6 +59,7 @@ def routes() -> list[BaseRoute]:
         Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
         Route("/actors/{slug}/following", actors.following),
+        Route("/actors/{slug}/members", members_routes.members),
         Route("/actors/{slug}/export", account_routes.export),
         Route("/ns/v1", context_routes.ns_v1),
         Route("/actors/{slug}/events", kinds_routes.events_collection),

@@ -61,7 +61,7 @@ async def reply_blocked(rt: Runtime, author: str, obj: Any) -> str | None:
 async def check_c2s(rt: Runtime, me: str, type_: str, body: dict[str, Any]) -> None:
     """A local blocked actor's write into its blocker's things: 404, as Mastodon answers
     (the blocker's post "does not exist" for them), and nothing is stored or sent."""
-    if type_ == "Create":
+    if type_ in ("Create", "Update"):  # an edit cannot move a post into the thread either
         if await reply_blocked(rt, me, body.get("object")):
             raise NotFound("the post you reply to does not exist", field="object.inReplyTo")
         return

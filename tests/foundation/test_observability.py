@@ -101,9 +101,11 @@ async def scenario(
     )
 
     async def failed_once() -> Any:
+        # The retry is recorded, then the cycle notes the failing day: wait for both.
         return await a.rt.store.fetchone(
-            "SELECT 1 FROM deliveries WHERE host = ? AND attempts > 0 AND state = 'pending'",
-            (host(b),),
+            "SELECT 1 FROM deliveries WHERE host = ? AND attempts > 0 AND state = 'pending'"
+            " AND EXISTS (SELECT 1 FROM domain_health WHERE host = ? AND failure_days <> '[]')",
+            (host(b), host(b)),
         )
 
     await wait_for(failed_once, timeout=10)

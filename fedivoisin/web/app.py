@@ -31,6 +31,7 @@ from .routes import actors, inbox, objects, openapi_doc, outbox, wellknown
 from .routes import apps as app_routes
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
+from .routes import featured as featured_routes
 from .routes import feeds as feed_routes
 from .routes import imports as import_routes
 from .routes import indicators as indicator_routes
@@ -59,6 +60,7 @@ def routes() -> list[BaseRoute]:
         Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
         Route("/actors/{slug}/following", actors.following),
+        Route("/actors/{slug}/featured", featured_routes.featured),
         Route("/actors/{slug}/members", members_routes.members),
         Route("/actors/{slug}/export", account_routes.export),
         Route("/ns/v1", context_routes.ns_v1),

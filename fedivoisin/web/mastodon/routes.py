@@ -53,6 +53,8 @@ def routes() -> list[BaseRoute]:
         Route(S + "/unfavourite", st.favourite, methods=["POST"]),
         Route(S + "/reblog", st.reblog, methods=["POST"]),
         Route(S + "/unreblog", st.reblog, methods=["POST"]),
+        Route(S + "/pin", st.pin, methods=["POST"]),
+        Route(S + "/unpin", st.pin, methods=["POST"]),
         Route(S + "/favourited_by", st.favourited_by),
         Route(S + "/reblogged_by", st.reblogged_by),
         Route("/api/v1/polls/{id}", st.get_poll),

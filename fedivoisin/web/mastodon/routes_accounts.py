@@ -18,8 +18,8 @@ from ...remote import resolve_handle
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store import mastodon as mstore
-from ...store import pins as pin_store
 from ...store import mastodon_residents as rstore
+from ...store import pins as pin_store
 from ...store.actors import LocalActor
 from ..routes.common import runtime
 from . import entities

@@ -19,8 +19,8 @@ from ...protocol.addressing import ref
 from ...protocol.vocab import parse_object
 from ...store import activities as activity_store
 from ...store import mastodon as mstore
-from ...store import pins as pin_store
 from ...store import mastodon_residents as rstore
+from ...store import pins as pin_store
 from ..routes.common import runtime
 from . import compose, media
 from .common import actor_uri, json, me, params, viewer

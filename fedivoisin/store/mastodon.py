@@ -136,9 +136,8 @@ async def public(store: Store, page: Page, *, local_only: bool) -> list[StatusRo
 
 async def tagged(store: Store, tag: str, page: Page, *, local_only: bool) -> list[StatusRow]:
     where = (
-        "s.announce_uri IS NULL AND o.public = 1 AND EXISTS (SELECT 1 FROM"
-        " json_each(o.document, '$.tag') t WHERE json_extract(t.value, '$.type') = 'Hashtag'"
-        " AND lower(ltrim(json_extract(t.value, '$.name'), '#')) = ?)"
+        "s.announce_uri IS NULL AND o.public = 1"
+        " AND s.object_uri IN (SELECT object_uri FROM object_hashtags WHERE tag = ?)"
     )
     if local_only:
         where += " AND o.local = 1"

@@ -110,6 +110,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         try:
             await admin.ensure_instance_actor(store, clock, settings.instance_name)
             await admin.record_origin(store, settings.origin)
+            from ..store.hashtags import backfill
+
+            await backfill(store)  # objects stored before the hashtag index (migration 107)
         except BaseException:
             # aiosqlite's thread is not a daemon: a failed start-up that left it open kept
             # the process alive forever instead of exiting (issue 17).

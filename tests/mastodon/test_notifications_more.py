@@ -27,6 +27,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def counted(c: httpx.AsyncClient, poll_id: str) -> None:
+    """The vote reaches the author's poll through the inbox worker: wait until it counts
+    (a vote arriving after the end would be refused)."""
+
+    async def one_vote() -> bool:
+        return bool((await c.get(f"/api/v1/polls/{poll_id}")).json()["votes_count"] == 1)
+
+    await wait_for(one_vote, timeout=5)
+
+
 async def _types(c: httpx.AsyncClient, token: str, status_id: str) -> list[str]:
     r = await c.get("/api/v1/notifications", headers=bearer(token))
     assert r.status_code == 200, r.text
@@ -56,6 +66,7 @@ async def test_poll_end_notifies_author_and_voters(instance_factory: Any) -> Non
             headers=bearer(bob),
         )
         assert r.status_code == 200, r.text
+        await counted(c, status["poll"]["id"])
         assert await _types(c, bob, status["id"]) == []  # not ended yet
 
         clock.offset += 601
@@ -89,6 +100,7 @@ async def test_poll_end_is_computed_when_notifications_are_read(instance_factory
             json={"choices": [0]},
             headers=bearer(bob),
         )
+        await counted(c, status["poll"]["id"])
         clock.offset += 301
         assert await _types(c, bob, status["id"]) == ["poll"]
 

@@ -11,6 +11,8 @@ from .store.actors import LocalActor
 
 def actor_document_of(urls: Urls, actor: LocalActor) -> dict[str, Any]:
     doc = _document(urls, actor)
+    # Mastodon: the statuses pinned to the profile (web/routes/featured.py).
+    doc["featured"] = urls.actor(actor.slug) + "/featured"
     # FEP-7628 / Mastodon: aliases it may be moved from, and where it moved.
     if actor.also_known_as:
         doc["alsoKnownAs"] = list(actor.also_known_as)

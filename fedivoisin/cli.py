@@ -37,6 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="log one line per request (setting access_log; off by default)",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="text (default) or json: one JSON object per line (setting log_format)",
+    )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus /metrics on 127.0.0.1:PORT (setting metrics_bind; off by default)",
+    )
     serve.set_defaults(handler=c.serve)
 
     community = sub.add_parser("community", help="manage communities").add_subparsers(
@@ -119,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_imports import add_import_commands
 
     add_import_commands(sub, _common)
+    from . import cli_status
+
+    cli_status.add_commands(sub, _common)
     return parser
 
 

@@ -58,8 +58,14 @@ async def served_origin(settings: Settings, store: Store) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
+    metrics_port = getattr(args, "metrics_port", None)
     settings = settings_from(
-        args, host=args.host, port=args.port, access_log=getattr(args, "access_log", None)
+        args,
+        host=args.host,
+        port=args.port,
+        access_log=getattr(args, "access_log", None),
+        log_format=getattr(args, "log_format", None),
+        metrics_bind=f"127.0.0.1:{metrics_port}" if metrics_port is not None else None,
     )
     # First, before the heavy imports and before anything opens the database: a second
     # server on this data directory must exit at once.
@@ -69,13 +75,22 @@ def serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from .logs import configure
     from .web.app import create_app
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_level, settings.log_format)
     app = create_app(settings)
-    print(f"fedivoisin serving {settings.origin} on {settings.host}:{settings.port}", flush=True)
+    banner = f"fedivoisin serving {settings.origin} on {settings.host}:{settings.port}"
+    if settings.metrics_bind:
+        banner += f", metrics on http://{settings.metrics_bind}/metrics"
+    if settings.log_format == "json":  # every line of output is then one JSON object
+        logging.getLogger("fedivoisin").info(
+            banner,
+            extra={"origin": settings.origin, "metrics_bind": settings.metrics_bind or None},
+        )
+    else:
+        print(banner, flush=True)
+    extra: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
     uvicorn.run(
         app,
         host=settings.host,
@@ -84,6 +99,7 @@ def serve(args: argparse.Namespace) -> int:
         access_log=settings.access_log,
         proxy_headers=True,
         server_header=False,
+        **extra,
     )
     lock.release()
     return 0

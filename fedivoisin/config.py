@@ -79,6 +79,10 @@ class Settings:
     # origin (SECURITY.md rule 2) proxied to this server's /media/; defaults to
     # {base_url}/media.
     media_base_url: str = ""
+    # Observability (docs/operations.md): Prometheus /metrics on its own "host:port", off
+    # when empty (never on the public port); `serve --metrics-port P` = 127.0.0.1:P.
+    metrics_bind: str = ""
+    log_format: str = "text"  # or "json": one JSON object per log line
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -201,9 +205,22 @@ def validate(s: Settings) -> None:
         raise ConfigError("setting federation_mode: must be 'open' or 'allowlist'")
     if s.retry_horizon < 0 or s.retry_base_delay < 0:
         raise ConfigError("setting retry_*: must not be negative")
+    if s.metrics_bind:
+        metrics_address(s.metrics_bind)
+    if s.log_format not in ("text", "json"):
+        raise ConfigError("setting log_format: must be 'text' or 'json'")
     for name in ("import_poll_interval", "import_timeout", "import_max_body"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+
+
+def metrics_address(bind: str) -> tuple[str, int]:
+    """`metrics_bind` as (host, port): "127.0.0.1:9464", "[::1]:9464" or ":9464" (loopback)."""
+    host, sep, port = bind.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not sep or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ConfigError(f"setting metrics_bind: {bind!r} is not host:port")
+    return host, int(port)
 
 
 def _is_local(host: str) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, SystemClock
 from .config import Settings
+from .metrics import Metrics
 from .protocol.urls import Urls
 from .store import blocks as block_store
 from .store.db import Store
@@ -35,6 +36,7 @@ class Runtime:
     _suspended: frozenset[str] = frozenset()
     http_client: HttpClient | None = None
     caches: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)  # Prometheus (docs/operations.md)
 
     def __post_init__(self) -> None:
         self.urls = Urls(self.settings.origin)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from . import block_gate
 from .context import Ctx, Ignored
 from .handlers import community, content, follow, moderation
 from .handlers import events as event_handlers
@@ -49,4 +50,5 @@ async def dispatch(ctx: Ctx) -> None:
     handler = HANDLERS.get(ctx.type)
     if handler is None:
         raise Ignored(f"{ctx.type} activities are not handled")
+    await block_gate.check(ctx)
     await handler(ctx)

@@ -17,9 +17,11 @@ from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, is_public, ref, strip_private
 from ..runtime import Runtime
 from ..store import activities as activity_store
+from ..store import actor_blocks as actor_block_store
 from ..store import deliveries, inbox_items
 from ..store import follows as follow_store
 from ..store import inbox_queue as queue
+from ..store import mastodon as mastodon_store
 from ..store.inbox_queue import Received
 from .context import Ctx, Ignored, Refused
 from .dispatch import dispatch
@@ -48,10 +50,18 @@ async def local_recipients(ctx: Ctx) -> list[str]:
                 slug = rt.urls.slug_of(f)
                 if slug and slug not in slugs:
                     slugs.append(slug)
+    if ctx.type == "Update" and ctx.object_id:
+        # Residents who favourited, reblogged or replied to an edited status are told
+        # (Mastodon's `update` notification), followers of its author or not.
+        for uri in await mastodon_store.local_interactors(rt.store, ctx.object_id, rt.urls.origin):
+            slug = rt.urls.slug_of(uri)
+            if slug and uri == rt.urls.actor(slug) and slug not in slugs:
+                slugs.append(slug)
     return slugs
 
 
-async def process(rt: Runtime, row: Received) -> None:
+async def process(rt: Runtime, row: Received) -> str:
+    """Handle one received row; returns its outcome for the metrics (done, ignored, refused)."""
     doc = orjson.loads(row.body)
     ctx = Ctx(
         rt=rt,
@@ -67,9 +77,12 @@ async def process(rt: Runtime, row: Received) -> None:
         # addressees' inboxes WITH its forged embedded object (someone else's note, a
         # takeover of an existing one, 10 000 tags). Drop it without a trace instead.
         log.debug("%s %s refused: %s", ctx.type, ctx.id, reason)
-        return
+        return "refused"
     except Ignored as reason:
         log.debug("%s %s ignored: %s", ctx.type, ctx.id, reason)
+        outcome = "ignored"
+    else:
+        outcome = "done"
     aid = ctx.id or row.activity_uri
     if not ctx.local_origin:
         obj = ctx.activity.get("object")
@@ -86,8 +99,11 @@ async def process(rt: Runtime, row: Received) -> None:
             published=rt.clock.now(),
         )
     await _domain_is_back(rt, ctx.actor)
+    # Issue 17: a local actor that blocks the sender is never a recipient (a mention does
+    # not notify it, nothing lands in its inbox, streams or webhooks).
+    blockers = await actor_block_store.blockers_of(rt.store, ctx.actor)
     for slug in await local_recipients(ctx):
-        if rt.urls.actor(slug) != ctx.actor:
+        if rt.urls.actor(slug) != ctx.actor and rt.urls.actor(slug) not in blockers:
             await inbox_items.add(rt.store, slug, aid, rt.clock.now())
             # After authentication and policy (a refused activity returned above).
             await webhooks.emit(
@@ -97,6 +113,7 @@ async def process(rt: Runtime, row: Received) -> None:
                 {"activity": strip_private(ctx.activity)},
                 key=aid,
             )
+    return outcome
 
 
 async def _domain_is_back(rt: Runtime, actor: str) -> None:
@@ -118,18 +135,24 @@ class InboxWorker:
 
     async def run_once(self) -> int:
         rows = await queue.due(self.rt.store, self.rt.clock.now())
+        metrics = self.rt.metrics
         for row in rows:
             try:
-                await process(self.rt, row)
+                outcome = await process(self.rt, row)
             except Exception as exc:
                 log.exception("processing %s failed", row.activity_uri)
+                metrics.inbox_processed.labels("error").inc()
                 give_up = row.attempts + 1 >= MAX_ATTEMPTS
                 delay = self.rt.settings.retry_base_delay * (2**row.attempts)
                 await queue.mark_retry(
                     self.rt.store, row.id, repr(exc), self.rt.clock.now() + delay, give_up
                 )
                 continue
-            await queue.mark_done(self.rt.store, row.id)
+            now = self.rt.clock.now()
+            await queue.mark_done(self.rt.store, row.id, now)
+            metrics.inbox_processed.labels(outcome).inc()
+            metrics.inbox_lag.observe(max(0.0, now - row.received_at))
+            metrics.inbox_last_processed.set(now)
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:

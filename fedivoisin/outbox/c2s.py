@@ -18,8 +18,8 @@ from ..store import activities as activity_store
 from ..store import actor_blocks as actor_block_store
 from ..store import follows as follow_store
 from ..store.actors import LocalActor
+from . import blocking, follows, moderation
 from . import events as event_rsvp
-from . import follows, moderation
 from . import kinds as kind_rules
 from . import polls as poll_votes
 from . import reports as report_status
@@ -89,6 +89,7 @@ async def handle(rt: Runtime, actor: LocalActor, body: Any) -> dict[str, Any]:
     given_actor = ref(body.get("actor"))
     if given_actor is not None and given_actor != me:
         raise Forbidden("you can only post as the token's actor", field="actor")
+    await blocking.check_c2s(rt, me, type_, body)
     if type_ == "Create":
         return await create(rt, actor, body)
     if type_ == "Update":

@@ -10,7 +10,6 @@ from collections.abc import Collection
 from typing import Any
 
 from ..errors import Forbidden, InvalidInput, NotFound, RemoteError
-from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, is_public, ref
 from ..protocol.documents import PUBLIC
 from ..remote import get_actor, resolve_handle
@@ -354,11 +353,11 @@ async def relay(rt: Runtime, source: str, obj: dict[str, Any], kind: str) -> int
     """A followed community published or announced `obj`: relay it where configured."""
     if not is_public(obj):
         return 0  # members-only and private posts never leave their community
-    from .domain_policies import is_silenced
+    from .domain_policies import actor_silenced
 
     author = ref(obj.get("attributedTo")) or source
-    if await is_silenced(rt, host_of(source)) or await is_silenced(rt, host_of(author)):
-        return 0  # a silenced domain reaches its followers only, never the mesh
+    if await actor_silenced(rt, source) or await actor_silenced(rt, author):
+        return 0  # a silenced account or domain reaches its followers only, never the mesh
     done = 0
     for community_uri, kinds in await relay_store.relaying(rt.store, source):
         if kind not in kinds:

@@ -226,6 +226,7 @@ class DeliveryWorker:
             batch = cycle.results[:]  # the list itself stays: senders hold on to it
             del cycle.results[: len(batch)]
             await dstore.record(self.rt.store, batch)
+            _count(self.rt, cycle, batch)
             try:
                 await webhooks.after_outcomes(self.rt, cycle.rows, batch)
             except Exception:  # webhooks must never hold up federation
@@ -277,6 +278,17 @@ class DeliveryWorker:
                 await asyncio.wait_for(_first(self.wakeup, stop), timeout=max(wait, 0.01))
             except TimeoutError:
                 pass
+
+
+_OUTCOME = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
+
+
+def _count(rt: Runtime, cycle: _Cycle, batch: list[dstore.Result]) -> None:
+    """Delivery outcomes by domain for /metrics (docs/operations.md)."""
+    counter = rt.metrics.deliveries
+    for r in batch:
+        d = cycle.rows.get(r.id)
+        counter.labels(_OUTCOME.get(r.state, r.state), d.host if d else "").inc()
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -95,6 +95,20 @@ async def suspend_actor(rt: Runtime, actor_uri: str, reason: str) -> None:
     await rt.store.execute("DELETE FROM members WHERE member = ?", (actor_uri,))
 
 
+async def silence_actor(rt: Runtime, actor_uri: str, reason: str) -> None:
+    """One remote account silenced: it reaches its followers only, never the mesh."""
+    if rt.urls.is_local(actor_uri):
+        raise InvalidInput("local accounts are deleted, not silenced", field="account")
+    await block_store.silence_actor(rt.store, actor_uri, reason, rt.clock.now())
+
+
+async def actor_silenced(rt: Runtime, actor_uri: str) -> bool:
+    """The account itself or its domain is silenced."""
+    return await block_store.actor_silenced(rt.store, actor_uri) or await is_silenced(
+        rt, host_of(actor_uri)
+    )
+
+
 async def _in(rt: Runtime, condition: str, host: str) -> bool:
     if not host:
         return False

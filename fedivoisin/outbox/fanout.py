@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import RemoteError
-from ..protocol.addressing import Target, addressees, fold_inboxes
+from ..protocol.addressing import Target, addressees, fold_inboxes, ref
 from ..protocol.documents import PUBLIC
 from ..remote import get_actor
 from ..runtime import Runtime
 from ..store import follows as follow_store
+from ..store import mastodon as mastodon_store
 
 log = logging.getLogger("fedivoisin.outbox")
 
@@ -86,4 +87,12 @@ async def plan(
             (actor_uri, inbox or shared, None) if personal else (actor_uri, inbox, shared)
         )
     out.remote = fold_inboxes(remote, exclude=[sender_uri])
+    if activity.get("type") == "Update":
+        # Our residents who favourited, reblogged or replied to an edited status hear of
+        # the edit (Mastodon's `update` notification), followers of its author or not.
+        obj = ref(activity.get("object"))
+        for uri in await mastodon_store.local_interactors(rt.store, obj or "", rt.urls.origin):
+            slug = rt.urls.slug_of(uri)
+            if slug and uri == rt.urls.actor(slug) and uri != sender_uri and slug not in out.local:
+                out.local.append(slug)
     return out

@@ -30,6 +30,10 @@ from .publish import new_id, publish
 
 ACTIONS = ("none", "remove", "ban", "suspend", "block")
 
+#: The Mastodon admin API's account actions we carry out (docs/moderation.md):
+#: none, suspend (actor_suspensions) and silence (actor_silences: never relayed).
+ACCOUNT_ACTIONS = ("none", "suspend", "silence")
+
 
 async def _classify(rt: Runtime, found: list[str]) -> tuple[str | None, list[str], str | None]:
     """(reported account, reported objects, local community the report is about)."""
@@ -238,3 +242,40 @@ async def visible_queue(
     if not is_instance_moderator(rt, slug):
         raise Forbidden(f"{slug} is not a moderator of this instance")
     return await flag_store.listing(rt.store, community=None, state=state)
+
+
+async def moderated_queues(rt: Runtime, slug: str) -> tuple[bool, list[str]]:
+    """The queues `slug` handles: the instance's (bool) and its communities' (URIs)."""
+    me = rt.urls.actor(slug)
+    communities = [
+        rt.urls.actor(c.slug)
+        for c in await actor_store.list_actors(rt.store, type_="Group")
+        if await cm.may_moderate(rt, c, me)
+    ]
+    return is_instance_moderator(rt, slug), communities
+
+
+async def reopen(rt: Runtime, flag: Flag) -> Flag:
+    """A resolved report back in the queue (what was done is not undone)."""
+    await flag_store.reopen(rt.store, flag.id)
+    return await require_flag(rt, flag.id)
+
+
+async def act_on_account(
+    rt: Runtime, account: str, action: str, *, by: str, flag: Flag | None = None, note: str = ""
+) -> None:
+    """A moderator's action on one account (Mastodon's admin account action), closing the
+    report it answers, if any, with that action."""
+    if action not in ACCOUNT_ACTIONS:
+        raise InvalidInput(f"type must be one of {', '.join(ACCOUNT_ACTIONS)}", field="type")
+    if flag is not None and flag.state != "open":
+        raise InvalidInput(f"report {flag.id} is already resolved", field="report_id")
+    reason = f"report {flag.id}" if flag is not None else f"by {by}"
+    if action != "none" and rt.urls.is_local(account):
+        raise InvalidInput(f"local accounts are deleted, not {action}d", field="type")
+    if action == "suspend":
+        await domain_policies.suspend_actor(rt, account, reason)
+    elif action == "silence":
+        await domain_policies.silence_actor(rt, account, reason)
+    if flag is not None:
+        await flag_store.resolve(rt.store, flag.id, action, note, rt.clock.now())

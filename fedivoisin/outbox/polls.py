@@ -5,7 +5,8 @@ author. We count one vote per voter (per option for `anyOf`), local and remote a
 votes after `endTime`, for unknown options and on one's own poll, and publish each new count
 as `Update(Question)` (options' `replies.totalItems`, `votersCount`) to the question's
 audience and its remote voters. A poll past its end gets `closed` (its end time, as Mastodon
-writes it) the first time it is fetched or listed, announced by one last Update.
+writes it) the first time it is fetched or listed, or by the retention worker's pass,
+announced by one last Update that also notifies its author and voters.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..protocol.addressing import as_list, ref
 from ..protocol.vocab import parse_object
 from ..runtime import Runtime
 from ..store import activities as activity_store
+from ..store import inbox_items
 from ..store import polls as poll_store
 from ..store.activities import StoredObject
 from ..store.actors import LocalActor
@@ -131,5 +133,35 @@ async def close_if_ended(rt: Runtime, question: StoredObject) -> StoredObject:
     if not isinstance(closed, str):
         return question
     if await poll_store.mark_closed(rt.store, question.uri, closed):
-        await publish_result(rt, question, {"closed": closed})
+        activity = await publish_result(rt, question, {"closed": closed})
+        if activity is not None and isinstance(activity.get("id"), str):
+            await _tell_ended(rt, question, activity["id"])
     return await activity_store.get_object(rt.store, question.uri) or question
+
+
+async def _tell_ended(rt: Runtime, question: StoredObject, activity_uri: str) -> None:
+    """The closing Update reaches the author's and every local voter's notifications
+    (Mastodon's `poll` notification); remote voters receive the Update itself."""
+    people = [question.attributed_to, *await poll_store.voters(rt.store, question.uri)]
+    for uri in dict.fromkeys(people):
+        slug = rt.urls.slug_of(uri)
+        if slug and uri == rt.urls.actor(slug):
+            await inbox_items.add(rt.store, slug, activity_uri, rt.clock.now())
+
+
+#: How far back a pass looks for polls that ended unnoticed (a server down longer than
+#: this closes them on their next read, without a notification).
+ENDED_WINDOW = 30 * 86400.0
+
+
+async def close_ended(rt: Runtime, involving: str | None = None) -> int:
+    """Close every poll of ours that has ended (the retention worker's pass, and a
+    resident's notifications read for the polls they wrote or voted in)."""
+    now = rt.clock.now()
+    done = 0
+    for uri in await poll_store.ended_open_candidates(rt.store, now, now - ENDED_WINDOW, involving):
+        question = await activity_store.get_object(rt.store, uri)
+        if question is not None and "closed" not in question.document:
+            await close_if_ended(rt, question)
+            done += 1
+    return done

@@ -59,11 +59,13 @@ class RetentionWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         from .domain_policies import refresh_subscriptions
+        from .polls import close_ended
 
         while not stop.is_set():
             try:
                 await self.run_once()
                 await refresh_subscriptions(self.rt)
+                await close_ended(self.rt)
             except Exception:  # keep the job alive; the next pass retries
                 log.exception("retention pass failed")
             try:

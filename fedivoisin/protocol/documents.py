@@ -33,6 +33,7 @@ ACTOR_TERMS: dict[str, Any] = {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
+    "featured": {"@id": "toot:featured", "@type": "@id"},
     "communityKind": "fv:communityKind",
     "joinPolicy": "fv:joinPolicy",
     "members": {"@id": "fv:members", "@type": "@id"},

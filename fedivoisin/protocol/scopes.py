@@ -22,6 +22,12 @@ _FOLLOW_ALIAS = frozenset(
     {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
 )
 
+#: Our `moderate` scope is the moderation part of Mastodon's admin scopes: the admin API's
+#: reports and account actions (not domain blocks, e-mail blocks or the like).
+_MODERATE_ALIAS = frozenset(
+    {"admin:read:reports", "admin:write:reports", "admin:read:accounts", "admin:write:accounts"}
+)
+
 
 def parse_scopes(text: str | Iterable[str] | None) -> frozenset[str]:
     """'read write:statuses' / 'read,write' / a list → a set; empty means `read`."""
@@ -42,6 +48,8 @@ def scope_allows(granted: Iterable[str], needed: str) -> bool:
         if head in granted:
             return True
         head, sep, _ = head.rpartition(":")
+    if "moderate" in granted and needed in _MODERATE_ALIAS:
+        return True
     return "follow" in granted and needed in _FOLLOW_ALIAS
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from . import versions
+from . import hashtags, versions
 from .db import Store
 from .zdict import ZDICT_V1
 
@@ -260,6 +260,7 @@ async def upsert_object(
             end_time,
         ),
     )
+    await hashtags.index(store, uri, document)
 
 
 async def get_object(store: Store, uri: str) -> StoredObject | None:

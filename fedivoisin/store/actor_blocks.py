@@ -25,3 +25,9 @@ async def blocks(store: Store, blocker: str, blocked: str) -> bool:
         "SELECT 1 FROM actor_blocks WHERE blocker = ? AND blocked = ?", (blocker, blocked)
     )
     return r is not None
+
+
+async def blockers_of(store: Store, blocked: str) -> frozenset[str]:
+    """The local actors that block `blocked` (one indexed lookup per received activity)."""
+    rows = await store.fetchall("SELECT blocker FROM actor_blocks WHERE blocked = ?", (blocked,))
+    return frozenset(str(r[0]) for r in rows)

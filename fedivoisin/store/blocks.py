@@ -165,3 +165,19 @@ async def suspend_actor(store: Store, uri: str, reason: str, now: float) -> None
 async def suspended_actors(store: Store) -> frozenset[str]:
     rows = await store.fetchall("SELECT uri FROM actor_suspensions")
     return frozenset(r["uri"] for r in rows)
+
+
+async def silence_actor(store: Store, uri: str, reason: str, now: float) -> None:
+    await store.execute(
+        "INSERT INTO actor_silences (uri, reason, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT(uri) DO UPDATE SET reason = excluded.reason",
+        (uri, reason, now),
+    )
+
+
+async def actor_silenced(store: Store, uri: str) -> bool:
+    return await store.fetchone("SELECT 1 FROM actor_silences WHERE uri = ?", (uri,)) is not None
+
+
+async def actor_suspended(store: Store, uri: str) -> bool:
+    return await store.fetchone("SELECT 1 FROM actor_suspensions WHERE uri = ?", (uri,)) is not None

@@ -138,3 +138,58 @@ async def resolve(store: Store, flag_id: int, action: str, note: str, now: float
         )
         > 0
     )
+
+
+async def reopen(store: Store, flag_id: int) -> bool:
+    return (
+        await store.execute(
+            "UPDATE flags SET state = 'open', action = NULL, resolved_at = NULL"
+            " WHERE id = ? AND state = 'resolved'",
+            (flag_id,),
+        )
+        > 0
+    )
+
+
+async def admin_page(
+    store: Store,
+    *,
+    instance_queue: bool,
+    communities: list[str],
+    resolved: bool,
+    reporter: str | None,
+    account: str | None,
+    max_id: int | None,
+    lower: int | None,
+    ascending: bool,
+    limit: int,
+) -> list[Flag]:
+    """The Mastodon admin API's page of reports: the queues one moderator handles (the
+    instance's and/or some communities'), open or resolved, newest first (keyset paging)."""
+    queues, params = [], []
+    if instance_queue:
+        queues.append("community IS NULL")
+    if communities:
+        queues.append("community IN (" + ", ".join("?" for _ in communities) + ")")
+        params.extend(communities)
+    if not queues:
+        return []
+    where = ["(" + " OR ".join(queues) + ")", "state = ?"]
+    params.append("resolved" if resolved else "open")
+    for column, value in (("reporter", reporter), ("account", account)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if max_id is not None:
+        where.append("id < ?")
+        params.append(max_id)
+    if lower is not None:
+        where.append("id > ?")
+        params.append(lower)
+    order = "ASC" if ascending else "DESC"
+    rows = await store.fetchall(
+        "SELECT * FROM flags WHERE " + " AND ".join(where) + f" ORDER BY id {order} LIMIT ?",
+        [*params, limit],
+    )
+    out = [_row(r) for r in rows]
+    return list(reversed(out)) if ascending else out

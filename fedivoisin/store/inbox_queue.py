@@ -34,6 +34,7 @@ class Received:
     recipient: str | None
     body: bytes
     attempts: int
+    received_at: float = 0.0
 
 
 def _row(r: sqlite3.Row) -> Received:
@@ -45,6 +46,7 @@ def _row(r: sqlite3.Row) -> Received:
         r["recipient"],
         bytes(r["body"]),
         r["attempts"],
+        float(r["received_at"]),
     )
 
 
@@ -154,12 +156,14 @@ async def due(store: Store, now: float, limit: int = 50) -> list[Received]:
     return [_row(r) for r in rows]
 
 
-async def mark_done(store: Store, row_id: int) -> None:
-    """A processed row keeps what deduplication and diagnostics need (ids, signer), never
-    its body: the document lives once, in `activities`/`objects`. Old rows are deleted by
-    the retention job (issue 13)."""
+async def mark_done(store: Store, row_id: int, now: float) -> None:
+    """A processed row keeps what deduplication and diagnostics need (ids, signer, when it
+    was processed: `fedivoisin status`), never its body: the document lives once, in
+    `activities`/`objects`. Old rows are deleted by the retention job (issue 13)."""
     await store.execute(
-        "UPDATE received SET state = 'done', body = x'' WHERE id = ?", (row_id,), content=False
+        "UPDATE received SET state = 'done', body = x'', processed_at = ? WHERE id = ?",
+        (now, row_id),
+        content=False,
     )
 
 

@@ -136,13 +136,32 @@ async def public(store: Store, page: Page, *, local_only: bool) -> list[StatusRo
 
 async def tagged(store: Store, tag: str, page: Page, *, local_only: bool) -> list[StatusRow]:
     where = (
-        "s.announce_uri IS NULL AND o.public = 1 AND EXISTS (SELECT 1 FROM"
-        " json_each(o.document, '$.tag') t WHERE json_extract(t.value, '$.type') = 'Hashtag'"
-        " AND lower(ltrim(json_extract(t.value, '$.name'), '#')) = ?)"
+        "s.announce_uri IS NULL AND o.public = 1"
+        " AND s.object_uri IN (SELECT object_uri FROM object_hashtags WHERE tag = ?)"
     )
     if local_only:
         where += " AND o.local = 1"
     return await _statuses(store, where, [tag.lower().lstrip("#")], page)
+
+
+async def changed_since(
+    store: Store, since: float, *, me: str | None, local_only: bool
+) -> list[tuple[int, float | None, float | None]]:
+    """Original statuses deleted or edited at or after `since` (streaming's `delete` and
+    `status.update`): (status id, deleted, updated). `me` = those of my home timeline's
+    authors (myself and whom I follow), else public ones (local only with `local_only`)."""
+    if me is not None:
+        followed = "SELECT followee FROM follows WHERE follower = ? AND state = 'accepted'"
+        scope, params = f"(s.account_uri = ? OR s.account_uri IN ({followed}))", [me, me]
+    else:
+        scope, params = "o.public = 1" + (" AND o.local = 1" if local_only else ""), []
+    rows = await store.fetchall(
+        "SELECT s.id, o.deleted, o.updated FROM statuses s JOIN objects o ON o.uri = s.object_uri"
+        " WHERE s.announce_uri IS NULL AND (o.deleted >= ? OR o.updated >= ?)"
+        f" AND {scope} ORDER BY s.id LIMIT 200",
+        [since, since, *params],
+    )
+    return [(int(r["id"]), r["deleted"], r["updated"]) for r in rows]
 
 
 async def by_account(
@@ -226,6 +245,30 @@ async def favourite_activity(store: Store, object_uri: str, me: str) -> str | No
         (object_uri, me),
     )
     return str(r["activity_uri"]) if r else None
+
+
+async def local_interactors(store: Store, object_uri: str, origin: str) -> list[str]:
+    """Our residents who favourited, reblogged or replied to a status (they are told of its
+    edits: Mastodon's `update` notification)."""
+    like = origin + "/%"
+    rows = await store.fetchall(
+        "SELECT actor_uri AS who FROM favourites WHERE object_uri = ? AND actor_uri LIKE ?"
+        " UNION SELECT account_uri AS who FROM statuses WHERE object_uri = ?"
+        " AND announce_uri IS NOT NULL AND account_uri LIKE ?"
+        " UNION SELECT attributed_to AS who FROM objects WHERE in_reply_to = ? AND local = 1"
+        " AND deleted IS NULL AND coalesce(lifecycle, '') != 'vote'",
+        (object_uri, like, object_uri, like, object_uri),
+    )
+    return [r["who"] for r in rows]
+
+
+async def replied(store: Store, object_uri: str, me: str) -> bool:
+    r = await store.fetchone(
+        "SELECT 1 FROM objects WHERE in_reply_to = ? AND attributed_to = ? AND deleted IS NULL"
+        " AND coalesce(lifecycle, '') != 'vote'",
+        (object_uri, me),
+    )
+    return r is not None
 
 
 async def favouriters(store: Store, object_uri: str, limit: int) -> list[str]:

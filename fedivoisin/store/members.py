@@ -113,3 +113,17 @@ async def community_counts(store: Store, community: str) -> tuple[int, int]:
         (community, community),
     )
     return (int(r["m"]), int(r["f"])) if r else (0, 0)
+
+
+async def page_of(
+    store: Store, community: str, *, max_id: int | None, size: int
+) -> list[tuple[int, str]]:
+    """Accepted members of `community`, newest first, keyset-paged by row id (below
+    `max_id`): the members collection (web/routes/members.py)."""
+    sql = "SELECT id, member FROM members WHERE community = ? AND state = 'accepted'"
+    params: list[object] = [community]
+    if max_id is not None:
+        sql += " AND id < ?"
+        params.append(max_id)
+    rows = await store.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, size))
+    return [(int(r["id"]), r["member"]) for r in rows]

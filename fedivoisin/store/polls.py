@@ -75,3 +75,23 @@ async def mark_closed(store: Store, question_uri: str, closed: str) -> bool:
         (closed, question_uri),
     )
     return n > 0
+
+
+async def ended_open_candidates(
+    store: Store, now: float, since: float, involving: str | None = None
+) -> list[str]:
+    """Our polls whose end time passed in (since, now], optionally only those `involving`
+    wrote or voted in: the ones `close_if_ended` may still have to close."""
+    sql = (
+        "SELECT o.uri FROM objects o WHERE o.kind = 'poll' AND o.local = 1"
+        " AND o.deleted IS NULL AND o.end_time <= ? AND o.end_time > ?"
+    )
+    params: list[object] = [now, since]
+    if involving is not None:
+        sql += (
+            " AND (o.attributed_to = ? OR EXISTS (SELECT 1 FROM votes v"
+            " WHERE v.question_uri = o.uri AND v.voter = ?))"
+        )
+        params += [involving, involving]
+    rows = await store.fetchall(sql + " ORDER BY o.end_time", params)
+    return [r["uri"] for r in rows]

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from .. import admin
 from ..clock import Clock, SystemClock
 from ..config import Settings
+from ..errors import ConfigError
 from ..inbox.worker import InboxWorker
 from ..outbox.delivery import DeliveryWorker
 from ..outbox.import_worker import ImportWorker
@@ -30,9 +31,11 @@ from .routes import actors, inbox, objects, openapi_doc, outbox, wellknown
 from .routes import apps as app_routes
 from .routes import community_collections as kinds_routes
 from .routes import context as context_routes
+from .routes import featured as featured_routes
 from .routes import feeds as feed_routes
 from .routes import imports as import_routes
 from .routes import indicators as indicator_routes
+from .routes import members as members_routes
 from .routes import moderation as moderation_routes
 from .routes import oauth as oauth_routes
 from .routes import webhooks as webhook_routes
@@ -57,6 +60,8 @@ def routes() -> list[BaseRoute]:
         Route("/activities/{uid}", objects.get_activity),
         Route("/actors/{slug}/followers", actors.followers),
         Route("/actors/{slug}/following", actors.following),
+        Route("/actors/{slug}/featured", featured_routes.featured),
+        Route("/actors/{slug}/members", members_routes.members),
         Route("/actors/{slug}/export", account_routes.export),
         Route("/ns/v1", context_routes.ns_v1),
         Route("/actors/{slug}/events", kinds_routes.events_collection),
@@ -105,6 +110,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         try:
             await admin.ensure_instance_actor(store, clock, settings.instance_name)
             await admin.record_origin(store, settings.origin)
+            from ..store.hashtags import backfill
+
+            await backfill(store)  # objects stored before the hashtag index (migration 107)
         except BaseException:
             # aiosqlite's thread is not a daemon: a failed start-up that left it open kept
             # the process alive forever instead of exiting (issue 17).
@@ -113,6 +121,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         if settings.allow_private_networks:
             log.warning("allow_private_networks is ON: plain http and private addresses allowed")
         app.state.runtime = rt
+        metrics_runner = None
+        if settings.metrics_bind:  # docs/operations.md: never on the public port
+            from . import metrics_server
+
+            try:
+                metrics_runner = await metrics_server.start(rt)
+            except OSError as exc:
+                await store.close()
+                raise ConfigError(f"setting metrics_bind: cannot listen: {exc}") from None
         stop = asyncio.Event()
         inbox_worker = InboxWorker(rt)
         delivery_worker = DeliveryWorker(rt)
@@ -130,6 +147,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         try:
             yield
         finally:
+            if metrics_runner is not None:
+                await metrics_runner.cleanup()
             # Drain: sends in flight finish and are recorded (a restart must not send them
             # again); what does not finish in time stays leased (outbox/delivery.py).
             delivery_worker.stopping.set()
@@ -146,5 +165,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         routes=routes(),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
-        middleware=[Middleware(InboxFastPath)],
+        middleware=[Middleware(InboxFastPath), *_metrics_middleware(settings)],
     )
+
+
+def _metrics_middleware(settings: Settings) -> list[Middleware]:
+    """HTTP latency histograms only when /metrics is on, inside the inbox fast path."""
+    if not settings.metrics_bind:
+        return []
+    from .request_metrics import RequestMetrics
+
+    return [Middleware(RequestMetrics)]

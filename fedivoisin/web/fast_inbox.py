@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import NotFound, ProblemError
 from ..inbox.receive import accept, check_content_type, read_stream
+from ..metrics import reason_of
 from ..outbox.publish import wake_inbox
 from ..protocol.signatures_common import LowerHeaders
 from ..protocol.urls import valid_slug
@@ -56,6 +57,7 @@ class InboxFastPath:
         try:
             queued = await self._accept(rt, scope, receive, slug)
         except ProblemError as exc:
+            rt.metrics.inbox_refused_by(reason_of(exc)).inc()
             if exc.internal != exc.detail:
                 log.info("POST %s: %s", scope["path"], exc.internal)
             await _respond(
@@ -71,7 +73,10 @@ class InboxFastPath:
             )
             return
         if queued:
+            rt.metrics.inbox_accepted.inc()
             wake_inbox(rt)
+        else:
+            rt.metrics.inbox_not_queued.inc()
         await _respond(send, 202, None)
 
     async def _accept(self, rt: Runtime, scope: Scope, receive: Receive, slug: str | None) -> bool:

@@ -159,6 +159,8 @@ async def test_every_document_we_serve_and_send_expands_strictly(instance: Insta
             inst.urls.outbox("alice") + "?page=1",
             inst.urls.followers("les-lilas"),
             inst.urls.following("alice"),
+            inst.urls.members("les-lilas"),
+            inst.urls.members("les-lilas") + "?page=1",
         ]
         for collection in ("events", "offers", "alerts", "news", "polls"):
             urls.append(f"{lilas}/{collection}")

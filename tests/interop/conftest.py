@@ -1,4 +1,5 @@
-"""Fixtures for the interop tests: the Fedify peer (interop/fedify-peer).
+"""Fixtures for the interop tests: the Fedify peer (interop/fedify-peer) and the bovine
+peer (interop/bovine-peer).
 
 `fedify` is one peer per test module, reset (records, followers, following) before each
 test; `fedify_factory()` starts an extra, fresh peer when a test needs one (Fedify caches
@@ -18,6 +19,8 @@ import pytest
 
 from tests.rig import Instance
 
+from .bovine import PYTHON as BOVINE_PYTHON
+from .bovine import BovinePeer
 from .fedify import NODE, PEER_DIR, FedifyPeer, Scene, wait_processed
 
 
@@ -94,3 +97,29 @@ async def followed(instance_factory: Callable[..., Any], fedify: FedifyPeer) -> 
     await wait_processed(inst, follow["followId"])
     await fedify.wait_received(type="Accept", actor=lilas)
     return Scene(inst, fedify, lilas, token)
+
+
+# -- the bovine peer (interop/bovine-peer: bovine-herd from PyPI, its own venv) -------------
+
+
+@pytest.fixture(scope="session")
+def bovine_available() -> None:
+    if os.environ.get("FEDIVOISIN_SKIP_INTEROP") == "1":
+        pytest.skip("FEDIVOISIN_SKIP_INTEROP=1: bovine interop tests skipped")
+    if not BOVINE_PYTHON.exists():
+        pytest.fail(
+            f"The bovine interop peer is not installed: {BOVINE_PYTHON} is missing. Run"
+            " scripts/test (it makes interop/bovine-peer/.venv from requirements.txt), or set"
+            " FEDIVOISIN_SKIP_INTEROP=1 to skip the interop tests.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def bovine(
+    bovine_available: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BovinePeer]:
+    """One bovine-herd process per test module on a free loopback port, stopped after it."""
+    peer = BovinePeer(tmp_path_factory.mktemp("bovine"))
+    yield peer
+    peer.stop()

@@ -1,12 +1,15 @@
 """Every activity of the real-world corpus (tests/fixtures, see its SOURCES.md) through our
-inbox: signed POST → 202 → the worker handles it (stores, threads, or ignores it with a
-reason) and marks the row done, never failed.
+inbox: signed POST → 202 → the worker handles it and marks the row done, never failed — and
+its OUTCOME is asserted (EXPECTED below: what was stored, with which fields, which follow or
+report was created, or the exact reason it was ignored or refused).
 
 We cannot sign as the servers that produced these payloads, so a loopback recording peer
 (tests/rig/peer.py) plays their part: the fixture's actor origin is rewritten to the peer's
-origin throughout the payload (ids, actor, attributedTo, collections — never `@context`), the
-peer serves the actor with its own RSA key plus every embedded object with an id, and it
-signs the POST with draft-cavage. Anything on another origin is left as it is.
+origin plus a per-fixture path (so fixtures that reuse ids stay independent) throughout the
+payload (ids, actor, attributedTo, collections — never `@context`), the peer serves the actor
+with its own RSA key plus every embedded object with an id, and it signs the POST with
+draft-cavage. The test instance of the capture, where there is one, becomes ours
+(LOCAL_PARTY); anything on another origin is left as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from fedivoisin.store import activities as activity_store
 from tests.rig import Instance
 from tests.rig.peer import RecordingPeer
 
+from .corpus_outcomes import EXPECTED, Seen
 from .fedify import wait_processed
 
 pytestmark = pytest.mark.interop
@@ -115,31 +119,57 @@ def embedded(value: Any) -> list[dict[str, Any]]:
     return out
 
 
-def stage(peer: RecordingPeer, doc: dict[str, Any]) -> dict[str, Any]:
+#: The receiving side of a capture, made one of our local actors (created by `corpus_rig`):
+#: Pleroma's test user the Mastodon captures address, and the Lemmy and Mitra captures'
+#: target communities.
+LOCAL_PARTY = {
+    "http://localtesting.pleroma.lol/users/lain": "lain",
+    "http://enterprise.lemmy.ml/c/main": "les-lilas",
+    "https://voyager.lemmy.ml/c/pubtest0906": "les-lilas",
+}
+
+
+def localise(value: Any, local: dict[str, str]) -> Any:
+    """Replace every value equal to a LOCAL_PARTY URI by our actor's URI."""
+    if isinstance(value, str):
+        return local.get(value, value)
+    if isinstance(value, list):
+        return [localise(v, local) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k == "@context" else localise(v, local) for k, v in value.items()}
+    return value
+
+
+def stage(peer: RecordingPeer, doc: dict[str, Any], path: Path, inst: Instance) -> dict[str, Any]:
     """The fixture as if its actor's server were `peer`; serves its actor and objects."""
     actor = ref(doc.get("actor"))
     assert actor is not None
-    moved: dict[str, Any] = rewrite(doc, origin_of(actor), peer.origin)
+    home = f"{peer.origin}/{path.parent.name}/{path.stem}"
+    local = {uri: inst.urls.actor(slug) for uri, slug in LOCAL_PARTY.items()}
+    moved: dict[str, Any] = localise(rewrite(doc, origin_of(actor), home), local)
     actor = ref(moved["actor"])
     assert actor is not None
     actor_type = "Person"
+    actor_extra: dict[str, Any] = {}
     for obj in embedded(moved):
-        if not obj["id"].startswith(peer.origin + "/") or "#" in obj["id"]:
+        if not obj["id"].startswith(home + "/") or "#" in obj["id"]:
             continue
         if obj["id"] == actor:
             types = obj.get("type") if isinstance(obj.get("type"), list) else [obj.get("type")]
             actor_type = next((t for t in types if t in ACTOR_TYPES), actor_type)
+            if isinstance(obj.get("name"), str):  # the server serves what it announces
+                actor_extra["name"] = obj["name"]
             continue
         peer.serve(
             obj["id"],
             {"@context": moved.get("@context", []), **obj} if "@context" not in obj else obj,
         )
-    peer.add_actor(actor, type_=actor_type)
+    peer.add_actor(actor, type_=actor_type, **actor_extra)
     announced = moved.get("object")
     if (
         moved["type"] == "Announce"
         and isinstance(announced, str)
-        and announced.startswith(peer.origin + "/")
+        and announced.startswith(home + "/")
     ):
         # The payload names the boosted post by URL only; the recording can't hold it, so
         # the peer serves a stub in its place and the receiver's fetch-and-store path runs.
@@ -159,7 +189,17 @@ def stage(peer: RecordingPeer, doc: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_corpus_is_there() -> None:
     assert (FIXTURES / "SOURCES.md").exists(), "copy /work/shared/fixtures to tests/fixtures"
-    assert len(activity_fixtures()) >= 40
+    assert len(activity_fixtures()) >= 45
+
+
+def test_every_corpus_activity_has_an_expected_outcome() -> None:
+    names = {_name(p) for p in activity_fixtures()}
+    assert names == set(EXPECTED) | set(REFUSED), names ^ (set(EXPECTED) | set(REFUSED))
+    assert not set(EXPECTED) & set(REFUSED)
+    producers = {name.split("/")[0] for name in names}
+    for wanted in ("mitra", "hubzilla", "friendica", "wordpress", "threads", "bridgy-fed"):
+        assert wanted in producers, wanted
+    assert "friendica/create-event.json" in names
 
 
 # One instance and one recording peer serve the whole corpus (ids never repeat across
@@ -171,6 +211,7 @@ async def corpus_rig(
     inst = Instance(tmp_path_factory.mktemp("corpus"))
     await inst.start()
     await inst.community("les-lilas", "Résidence Les Lilas")
+    await inst.person("lain")
     peer = RecordingPeer()
     await peer.start()
     yield inst, peer
@@ -180,7 +221,7 @@ async def corpus_rig(
 
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("path", activity_fixtures(), ids=_name)
-async def test_corpus_activity_is_accepted_and_handled(
+async def test_corpus_activity_has_its_expected_outcome(
     corpus_rig: tuple[Instance, RecordingPeer],
     path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -188,7 +229,7 @@ async def test_corpus_activity_is_accepted_and_handled(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="fedivoisin")
     inst, peer = corpus_rig
-    activity = stage(peer, _load(path))
+    activity = stage(peer, _load(path), path, inst)
     response = await peer.deliver(inst.base_url + "/inbox", activity)
     refused = REFUSED.get(_name(path))
     if refused is not None:
@@ -223,3 +264,7 @@ async def test_corpus_activity_is_accepted_and_handled(
         assert recorded is not None, "a processed activity is kept in the activity log"
     record_property("outcome", outcome)
     print(f"{_name(path)}: {outcome}")
+    expected, checks = EXPECTED[_name(path)]
+    assert outcome == expected, f"{_name(path)}: {outcome!r}, expected {expected!r}"
+    for check in checks:
+        await check(Seen(inst, peer, activity, stored))

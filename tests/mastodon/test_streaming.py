@@ -118,3 +118,46 @@ async def test_a_bad_token_is_refused(instance: Instance) -> None:
     with pytest.raises(websockets.exceptions.WebSocketException):
         async with websockets.connect(ws_url(instance, "access_token=nope&stream=user")) as ws:
             await asyncio.wait_for(ws.recv(), 2)
+
+
+async def test_deletes_and_edits_reach_the_user_and_public_local_streams(
+    instance: Instance,
+) -> None:
+    await instance.person("alice")
+    await instance.person("bob", manually_approves=False)
+    alice = await instance.token("alice")
+    bob = await instance.token("bob")
+    auth = {"Authorization": f"Bearer {bob}"}
+    async with instance.http() as c:
+        bob_id = (await c.get("/api/v1/accounts/lookup", params={"acct": "bob"})).json()["id"]
+        await c.post(
+            f"/api/v1/accounts/{bob_id}/follow", headers={"Authorization": f"Bearer {alice}"}
+        )
+        r = await c.post("/api/v1/statuses", data={"status": "Vide-grenier samedi"}, headers=auth)
+        sid = r.json()["id"]
+        async with (
+            websockets.connect(ws_url(instance, "stream=public:local")) as public,
+            websockets.connect(ws_url(instance, f"access_token={alice}&stream=user")) as user,
+        ):
+            await asyncio.sleep(0.3)
+            r = await c.put(
+                f"/api/v1/statuses/{sid}", data={"status": "Vide-grenier dimanche"}, headers=auth
+            )
+            assert r.status_code == 200, r.text
+            for ws, stream in ((public, ["public:local"]), (user, ["user"])):
+                event = await next_event(ws, "status.update", timeout=3)
+                assert event["stream"] == stream and event["payload"]["id"] == sid
+                assert "dimanche" in event["payload"]["content"]
+                assert event["payload"]["edited_at"] is not None
+            r = await c.delete(f"/api/v1/statuses/{sid}", headers=auth)
+            assert r.status_code == 200, r.text
+            for ws in (public, user):
+                msg = orjson.loads(await asyncio.wait_for(_raw_event(ws, "delete"), 3))
+                assert msg["payload"] == sid  # the bare id, as Mastodon sends it
+
+
+async def _raw_event(ws: Any, event: str) -> str:
+    while True:
+        raw = await ws.recv()
+        if orjson.loads(raw).get("event") == event:
+            return str(raw)

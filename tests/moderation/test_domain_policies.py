@@ -143,3 +143,32 @@ async def test_subscribed_blocklist_is_refreshed_and_lifts_what_it_drops(
     await domain_policies.refresh_subscriptions(inst.rt)
     assert await inst.rt.is_blocked("spam.example")
     assert not await inst.rt.is_blocked("old.example")
+
+
+async def test_a_silenced_account_is_not_relayed_by_the_mesh(
+    instance_factory: Any, remote: FakeRemote
+) -> None:
+    """The Mastodon admin API's `silence` (actor_silences): that account only, not its
+    domain, stays out of the relay mesh."""
+    inst: Instance = await instance_factory()
+    await inst.community("quartier")
+    rt = inst.rt
+    source = remote.add_actor("voisins", type="Group").uri
+    loud = remote.add_actor("loud").uri
+    cid = inst.actor("quartier")
+    now = rt.clock.now()
+    await relay_store.add(rt.store, cid, source, ["note"], now)
+    await follow_store.upsert(rt.store, cid, source, "accepted", None, now)
+
+    def post(n: int, author: str) -> dict[str, Any]:
+        return {
+            "id": f"{remote.origin}/notes/{n}",
+            "type": "Note",
+            "attributedTo": author,
+            "content": "<p>x</p>",
+            "to": [PUBLIC],
+        }
+
+    await domain_policies.silence_actor(rt, loud, "report 1")
+    assert await cm.relay(rt, source, post(1, loud), "note") == 0
+    assert await cm.relay(rt, source, post(2, source), "note") == 1

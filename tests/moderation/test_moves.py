@@ -69,3 +69,31 @@ async def test_unconfirmed_move_is_ignored(instance_factory: Any) -> None:
     assert await moves.on_move(b.rt, old, b.actor("mallory")) == 0
     assert await _state(b, b.actor("dave"), old) == "accepted"
     assert await _state(b, b.actor("dave"), b.actor("mallory")) is None
+
+
+async def test_a_community_moves_to_a_new_domain_with_its_members(instance_factory: Any) -> None:
+    """FEP-7628 for a Group: the same flow as a resident; its members (followers, FEP-1b12)
+    on both instances join the new community and leave the old one."""
+    a: Instance = await instance_factory()
+    b: Instance = await instance_factory()
+    old = await a.community("cour", name="Cour")
+    new = await b.community("cour-neuve", name="Cour")
+    await a.person("carol")
+    await b.person("dave")
+    members = [(a, "carol"), (b, "dave")]
+    for inst, slug in members:
+        await follows.follow(inst.rt, await inst.local(slug), old)
+    for inst, slug in members:
+        await wait_for(lambda i=inst, s=slug: _accepted(i, i.actor(s), old))
+
+    await moves.set_aliases(b.rt, await b.local("cour-neuve"), [old])
+    await moves.move(a.rt, await a.local("cour"), new)
+
+    for inst, slug in members:
+        await wait_for(lambda i=inst, s=slug: _accepted(i, i.actor(s), new), timeout=15)
+        assert await _state(inst, inst.actor(slug), old) is None
+    # The new community counts them as its members.
+    rows = await b.rt.store.fetchall(
+        "SELECT member FROM members WHERE community = ? AND state = 'accepted'", (new,)
+    )
+    assert {r["member"] for r in rows} == {a.actor("carol"), b.actor("dave")}

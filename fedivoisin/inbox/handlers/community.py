@@ -15,6 +15,7 @@ from ...outbox.publish import publish
 from ...protocol.addressing import addressees, ref
 from ...protocol.vocab import detect_kind
 from ...store import activities as activity_store
+from ...store import actor_blocks as actor_block_store
 from ...store import members as member_store
 from ...store.actors import LocalActor
 from ..context import Ctx, Ignored
@@ -122,6 +123,8 @@ async def _may_post(ctx: Ctx, community: LocalActor, obj: dict[str, Any], kind: 
     m = await member_store.get(rt.store, cid, ctx.actor)
     if m is not None and m.state == "banned":
         return None
+    if await actor_block_store.blocks(rt.store, cid, ctx.actor):
+        return None  # issue 17: a community never relays an actor it blocks
     is_member = m is not None and m.state == "accepted"
     if not is_member:
         # Replies to a public post of the community are welcome from anyone not banned

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...errors import RemoteError, RemoteGone, RemoteNotFound
 from ...http import same_origin as strict_same_origin
+from ...outbox import blocking
 from ...protocol.actors import ACTOR_TYPES, host_of
 from ...protocol.addressing import addressees, as_list, first_ref, is_public, ref
 from ...protocol.timing import time_bounds
@@ -119,11 +120,20 @@ async def on_create(ctx: Ctx) -> None:
     existing = await activity_store.get_object(ctx.rt.store, obj["id"])
     if existing is not None and existing.attributed_to not in (ctx.actor, author):
         raise Refused("an object of someone else cannot be re-created")
+    await _refuse_blocked_reply(ctx, author or ctx.actor, obj)
     if not ctx.local_origin:
         await store_remote_object(ctx, obj)
     ctx.activity["object"] = obj
     for hook in CREATE_HOOKS:
         await hook(ctx, obj)
+
+
+async def _refuse_blocked_reply(ctx: Ctx, author: str, obj: dict[str, Any]) -> None:
+    """Issue 17: a reply by an actor the parent's local author blocks never attaches to
+    the blocker's thread (nor reaches them): dropped, whoever relays it."""
+    blocker = await blocking.reply_blocked(ctx.rt, author, obj)
+    if blocker is not None:
+        raise Refused(f"{author} is blocked by {blocker}, whose post it replies to")
 
 
 async def on_update(ctx: Ctx) -> None:
@@ -148,6 +158,7 @@ async def on_update(ctx: Ctx) -> None:
     fresh = await trusted_object(ctx, obj, owner=ctx.actor)
     if ref(fresh.get("attributedTo")) not in (None, ctx.actor):
         raise Refused("attributedTo cannot change")
+    await _refuse_blocked_reply(ctx, ctx.actor, fresh)
     if not ctx.local_origin:
         await store_remote_object(ctx, fresh)
     ctx.activity["object"] = fresh
@@ -213,6 +224,7 @@ async def on_announce(ctx: Ctx) -> None:
         raise Refused("the announced object's author is on a blocked domain")
     if obj.get("type") in ("Create", "Update") and isinstance(obj.get("object"), (dict, str)):
         return  # an activity, not an object: its object arrives on its own
+    await _refuse_blocked_reply(ctx, author or ctx.actor, obj)
     # A group announcing a post addressed to it: the post belongs to that community
     # (FEP-1b12), so the group may later delete it (moderation).
     community = ctx.actor if ctx.actor in addressees(obj) else None

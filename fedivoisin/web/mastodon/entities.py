@@ -263,7 +263,7 @@ def status(
         "created_at": iso_of(doc.get("published")) or iso(created_at),
         "edited_at": iso_of(doc.get("updated")) if edited else None,
         "account": account_,
-        "content": fallback_content(doc),
+        "content": fallback_content(doc, kind),
         "visibility": visibility(addressed, [ref(u) or "" for u in to], followers),
         "sensitive": bool(doc.get("sensitive")) or bool(spoiler_text(doc, kind)),
         "spoiler_text": spoiler_text(doc, kind),

@@ -20,6 +20,7 @@ from ...store import activities as activity_store
 from ...store import follows as follow_store
 from ...store import mastodon as mstore
 from ...store import mastodon_residents as rstore
+from ...store import polls as poll_store
 from ...store.actors import LocalActor
 from ...store.mastodon import Page
 from ...store.mastodon_residents import InboxEntry
@@ -48,6 +49,10 @@ TYPES = frozenset(
 
 async def classify(rt: Runtime, me: str, e: InboxEntry) -> tuple[str, str | None] | None:
     """(type, object uri of the status) when this inbox entry is a notification for `me`."""
+    if e.type == "Update" and e.object_uri is not None:
+        ended = await _ended_poll(rt, me, e)
+        if ended:
+            return "poll", e.object_uri
     if e.actor_uri == me:
         return None
     if e.type == "Follow":
@@ -67,9 +72,12 @@ async def classify(rt: Runtime, me: str, e: InboxEntry) -> tuple[str, str | None
     if stored is None or is_vote(stored.document):
         return None
     if e.type == "Update":
+        if stored.type == "Question":
+            return None  # a poll's new tally is no edit (its end is the `poll` notification)
         fav = await mstore.favourite_activity(rt.store, obj_uri, me)
-        boosted = await mstore.reblog_of(rt.store, obj_uri, me)
-        return ("update", obj_uri) if fav or boosted else None
+        boosted = fav or await mstore.reblog_of(rt.store, obj_uri, me)
+        replied = boosted or await mstore.replied(rt.store, obj_uri, me)
+        return ("update", obj_uri) if replied else None
     if stored.kind == "alert":
         return "status", obj_uri
     if me in addressees(stored.document):
@@ -79,6 +87,18 @@ async def classify(rt: Runtime, me: str, e: InboxEntry) -> tuple[str, str | None
         if parent is not None and parent.attributed_to == me:
             return "mention", obj_uri
     return None
+
+
+async def _ended_poll(rt: Runtime, me: str, e: InboxEntry) -> bool:
+    """The Update that closed a poll (FEP-9967 `closed` in the activity itself, not only in
+    the stored copy) tells its author and its voters that it ended."""
+    doc = activity_store.decode_document(e.document)
+    obj = doc.get("object")
+    if not isinstance(obj, dict) or obj.get("type") != "Question" or not obj.get("closed"):
+        return False
+    if ref(obj.get("attributedTo")) == me:
+        return True
+    return await poll_store.has_voted(rt.store, str(e.object_uri), me)
 
 
 async def _entity(

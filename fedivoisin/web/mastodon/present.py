@@ -17,6 +17,7 @@ from ...store import activities as activity_store
 from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store import mastodon as mstore
+from ...store import pins as pin_store
 from ...store import polls as poll_store
 from ...store import remote_actors as remote_store
 from ...store.activities import StoredObject
@@ -157,9 +158,13 @@ class Presenter:
         missing = [u for u in uris if u not in ids]
         if missing:
             ids.update(await mstore.original_ids(self.rt.store, missing))
+        pinned = (
+            await pin_store.pinned_among(self.rt.store, self.viewer, uris) if self.viewer else set()
+        )
         out = []
         for row, obj in shown:
             original = await self._status(obj, ids.get(obj.uri, row.id), counts, favs, boosts)
+            original["pinned"] = obj.uri in pinned
             if row.announce_uri:
                 out.append(
                     entities.reblog_wrapper(

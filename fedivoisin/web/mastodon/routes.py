@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from . import media, streaming
+from . import admin, media, streaming
 from . import routes_accounts as acc
 from . import routes_instance as inst
 from . import routes_search as search
@@ -53,6 +53,8 @@ def routes() -> list[BaseRoute]:
         Route(S + "/unfavourite", st.favourite, methods=["POST"]),
         Route(S + "/reblog", st.reblog, methods=["POST"]),
         Route(S + "/unreblog", st.reblog, methods=["POST"]),
+        Route(S + "/pin", st.pin, methods=["POST"]),
+        Route(S + "/unpin", st.pin, methods=["POST"]),
         Route(S + "/favourited_by", st.favourited_by),
         Route(S + "/reblogged_by", st.reblogged_by),
         Route("/api/v1/polls/{id}", st.get_poll),
@@ -71,6 +73,14 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/media/{id}", media.get_media, methods=["GET"]),
         Route("/api/v1/media/{id}", media.update_media, methods=["PUT"]),
         Route("/media/{name}", media.serve),
+        Route("/api/v1/admin/reports", admin.reports),
+        Route("/api/v1/admin/reports/{id}", admin.report),
+        Route("/api/v1/admin/reports/{id}/assign_to_self", admin.report_action, methods=["POST"]),
+        Route("/api/v1/admin/reports/{id}/unassign", admin.report_action, methods=["POST"]),
+        Route("/api/v1/admin/reports/{id}/resolve", admin.report_action, methods=["POST"]),
+        Route("/api/v1/admin/reports/{id}/reopen", admin.report_action, methods=["POST"]),
+        Route("/api/v1/admin/accounts/{id}", admin.account),
+        Route("/api/v1/admin/accounts/{id}/action", admin.account_action, methods=["POST"]),
         WebSocketRoute("/api/v1/streaming", streaming.streaming),
         WebSocketRoute("/api/v1/streaming/", streaming.streaming),
     ]

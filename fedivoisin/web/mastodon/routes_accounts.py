@@ -19,6 +19,7 @@ from ...store import actors as actor_store
 from ...store import follows as follow_store
 from ...store import mastodon as mstore
 from ...store import mastodon_residents as rstore
+from ...store import pins as pin_store
 from ...store.actors import LocalActor
 from ..routes.common import runtime
 from . import entities
@@ -109,7 +110,8 @@ async def account_statuses(request: Request) -> Response:
     q = await params(request)
     rt = runtime(request)
     if q.flag("pinned"):
-        return json([])  # pinning is not supported (docs/mastodon-api.md)
+        pinned = await pin_store.pinned_rows(rt.store, uri)
+        return json(await Presenter(rt, actor_uri(request, who)).statuses(pinned))
     pg = page(q)
     rows = await mstore.by_account(
         rt.store,

@@ -27,7 +27,7 @@ AVATAR_PNG = base64.b64decode(
 def _configuration() -> dict[str, object]:
     return {
         "urls": {"streaming": ""},
-        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": MAX_CHARS,
             "max_media_attachments": 4,

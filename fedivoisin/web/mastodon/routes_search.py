@@ -1,5 +1,6 @@
 """GET /api/v2/search: accounts (remote ones through WebFinger when resolve=true), this
-instance's public statuses, hashtags."""
+instance's public statuses (by content, or by tag for `#tag` from the hashtag index),
+hashtags (the index's tags starting with the query, the most used first)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from starlette.responses import Response
 
 from ...errors import NotFound, RemoteError, Unprocessable
 from ...remote import resolve_handle
+from ...store import hashtags as hashtag_store
 from ...store import mastodon as mstore
 from ...store import mastodon_residents as rstore
+from ...store.mastodon import Page
 from ..routes.common import runtime
 from .common import actor_uri, json, params, viewer
 from .present import Presenter
@@ -40,17 +43,23 @@ async def search(request: Request) -> Response:
                 statuses = [await p.by_object(text)]
             except NotFound:
                 statuses = []
+        elif text.startswith("#"):  # statuses by tag, from the hashtag index
+            rows = await mstore.tagged(rt.store, text[1:], Page(limit=limit), local_only=False)
+            statuses = await p.statuses(rows)
         else:
             statuses = await p.statuses(await mstore.search_statuses(rt.store, text, limit))
     if kind in ("", "hashtags") and not text.startswith("@"):
-        name = text.lstrip("#")
+        name = text.lstrip("#").strip().lower()
         if name.replace("_", "").isalnum():
-            hashtags = [
-                {"name": name, "url": rt.urls.origin + "/tags/" + name.lower(), "history": []}
-            ]
+            found = await hashtag_store.search(rt.store, name, limit)
+            hashtags = [_tag(rt.urls.origin, n) for n, _ in found]
     return json(
         {"accounts": accounts, "statuses": statuses, "hashtags": hashtags, "collections": []}
     )
+
+
+def _tag(origin: str, name: str) -> dict[str, Any]:
+    return {"name": name, "url": origin + "/tags/" + name, "history": [], "following": False}
 
 
 async def _accounts(

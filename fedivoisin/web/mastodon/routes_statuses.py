@@ -20,6 +20,7 @@ from ...protocol.vocab import parse_object
 from ...store import activities as activity_store
 from ...store import mastodon as mstore
 from ...store import mastodon_residents as rstore
+from ...store import pins as pin_store
 from ..routes.common import runtime
 from . import compose, media
 from .common import actor_uri, json, me, params, viewer
@@ -104,6 +105,27 @@ async def edit_status(request: Request) -> Response:
         change["summary"] = built["summary"]
     await c2s.handle(rt, actor, {"type": "Update", "object": change})
     return json(await Presenter(rt, p.viewer).one(row))
+
+
+async def pin(request: Request) -> Response:
+    """Pin (or unpin) one's own status to one's profile: at most MAX_PINS, never a
+    direct one (as Mastodon); federated through the actor's `featured` collection."""
+    actor, p, row, obj = await _own(request, "write:accounts")
+    rt = runtime(request)
+    me_uri = rt.urls.actor(actor.slug)
+    if row.announce_uri is not None or obj.attributed_to != me_uri:
+        raise Unprocessable("Validation failed: you can only pin your own statuses", field="id")
+    if request.url.path.endswith("/unpin"):
+        await pin_store.unpin(rt.store, me_uri, obj.uri)
+    else:
+        if p.visibility_of(obj) == "direct":
+            raise Unprocessable("Validation failed: a direct status cannot be pinned", field="id")
+        if await pin_store.count(rt.store, me_uri) >= pin_store.MAX_PINS:
+            raise Unprocessable(
+                f"Validation failed: at most {pin_store.MAX_PINS} pinned statuses", field="id"
+            )
+        await pin_store.pin(rt.store, me_uri, obj.uri, rt.clock.now())
+    return json(await Presenter(rt, me_uri).one(row))
 
 
 async def context(request: Request) -> Response:

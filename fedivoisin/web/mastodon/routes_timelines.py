@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...errors import NotFound, Unprocessable
+from ...outbox.polls import close_ended
 from ...store import mastodon as mstore
 from ...store import mastodon_residents as rstore
 from ...store.mastodon import Page, StatusRow
@@ -95,6 +96,7 @@ async def notifications(request: Request) -> Response:
     unknown = ((types or set()) | exclude) - notes.TYPES
     if unknown:
         raise Unprocessable(f"unknown notification type {sorted(unknown)[0]!r}", field="types")
+    await close_ended(rt, rt.urls.actor(actor.slug))  # polls end on read, too
     shown, read = await notes.page_of(rt, actor, page(q), types=types, exclude=exclude)
     return json(shown, headers=link_header(request, read))
 

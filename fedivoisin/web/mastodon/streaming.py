@@ -4,8 +4,10 @@ hashtag, hashtag:local), so apps update live.
 Each connection follows its streams with the same keyset queries as the timelines
 (`id > last seen`), waking every STREAM_POLL seconds: anything stored by any path (C2S,
 the API, the inbox worker, the CLI) is streamed, with the same visibility rule, and
-nothing is lost while a connection is slow. Events are Mastodon's: `update` (a status)
-and `notification`, each `payload` a JSON string.
+nothing is lost while a connection is slow. Events are Mastodon's: `update` (a status),
+`notification`, `delete` (payload: the status id) and `status.update` (an edited status)
+on the `user` and `public` streams, each `payload` a JSON string. Deletions and edits are
+found by their time (`objects.deleted` / `updated` since the last look).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Subscription:
     tag: str | None = None
     last: int = 0
     last_note: int = 0
+    changed_since: float = 0.0
+    sent_changes: set[tuple[int, float]] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,6 +82,7 @@ async def streaming(ws: WebSocket) -> None:
             return
         sub = Subscription(stream, tag if stream.startswith("hashtag") else None)
         sub.last = await _newest_status(rt)
+        sub.changed_since = rt.clock.now()
         if me is not None and principal is not None and principal.actor is not None:
             entries = await rstore.inbox_entries(rt.store, principal.actor.slug, Page(limit=1))
             sub.last_note = entries[0].id if entries else 0
@@ -148,6 +153,8 @@ async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Sub
         sub.last = max(r.id for r in rows)
         for status in await p.statuses(rows):
             await _send(ws, sub, "update", status)
+    if sub.stream in ("user", "public", "public:local"):
+        await _push_changes(ws, rt, p, me if sub.stream == "user" else None, sub)
     if sub.stream.startswith("user") and principal is not None and principal.actor is not None:
         shown, _ = await notes.page_of(
             rt, principal.actor, Page(min_id=sub.last_note, limit=40), types=None, exclude=set()
@@ -161,9 +168,41 @@ async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Sub
             await _send(ws, sub, "notification", n)
 
 
+async def _push_changes(
+    ws: WebSocket, rt: Any, p: Presenter, me: str | None, sub: Subscription
+) -> None:
+    """`delete` and `status.update` for statuses deleted or edited since the last look
+    (>= with a memory of what was sent, so two changes in the same instant both go)."""
+    now = rt.clock.now()
+    changes = await mstore.changed_since(
+        rt.store, sub.changed_since, me=me, local_only=sub.stream == "public:local"
+    )
+    for id_, deleted, updated in changes:
+        when = deleted if deleted is not None else updated
+        if when is None or (id_, when) in sub.sent_changes:
+            continue
+        sub.sent_changes.add((id_, when))
+        if deleted is not None:
+            await _send(ws, sub, "delete", str(id_))
+            continue
+        row = await mstore.status(rt.store, id_)
+        if row is not None:
+            for status in await p.statuses([row]):
+                await _send(ws, sub, "status.update", status)
+    # Keep a second of overlap: a change stamped just before `now` may commit after it.
+    if now - 1.0 > sub.changed_since:
+        sub.changed_since = now - 1.0
+        sub.sent_changes = {c for c in sub.sent_changes if c[1] >= sub.changed_since}
+
+
 async def _send(ws: WebSocket, sub: Subscription, event: str, payload: Any) -> None:
     await ws.send_text(
         orjson.dumps(
-            {"stream": sub.name, "event": event, "payload": orjson.dumps(payload).decode()}
+            {
+                "stream": sub.name,
+                "event": event,
+                # `delete` carries the bare id, every other event a JSON document.
+                "payload": payload if isinstance(payload, str) else orjson.dumps(payload).decode(),
+            }
         ).decode()
     )

@@ -7,6 +7,8 @@ import re
 from html import escape
 from typing import Any
 
+from ...protocol.addressing import PUBLIC
+
 KIND_TYPES = {"Event", "Article", "Page", "Document", "Place"}
 
 
@@ -72,12 +74,67 @@ def text_to_html(
     return html, tags
 
 
-def fallback_content(doc: dict[str, Any]) -> str:
+#: The Note-shaped kinds whose status shows a readable summary: an offer or request (what,
+#: for whom, its status), a news item (headline and link), a citizen report (category,
+#: place, status). Their state changes after publication, so it is read at display time.
+NOTE_KINDS = frozenset({"proposal", "offer", "request", "news", "report"})
+_PROPOSAL_STATUS = {"open": "ouverte", "closed": "terminée", "fulfilled": "pourvue"}
+_REPORT_STATUS = {"open": "ouvert", "acknowledged": "pris en charge", "closed": "clos"}
+
+
+def _for_whom(doc: dict[str, Any]) -> str:
+    audience = doc.get("audience")
+    if isinstance(audience, str) and audience:
+        return "les membres de " + audience.rstrip("/").rsplit("/", 1)[-1]
+    to = doc.get("to")
+    targets = to if isinstance(to, list) else [to]
+    public = any(t in (PUBLIC, "as:Public", "Public") for t in targets)
+    return "tout le monde" if public else "les abonnés"
+
+
+def _note_kind_facts(doc: dict[str, Any], kind: str) -> list[str]:
+    facts: list[str] = []
+    if kind in ("proposal", "offer", "request"):
+        purpose = doc.get("purpose")
+        facts.append("Demande" if purpose == "request" else "Offre")
+        facts.append("Pour : " + _for_whom(doc))
+        state = doc.get("proposalStatus")
+        if isinstance(state, str):
+            facts.append("Statut : " + _PROPOSAL_STATUS.get(state, state))
+    elif kind == "report":
+        category = doc.get("serviceCode")
+        if isinstance(category, str) and category:
+            facts.append("Catégorie : " + category)
+        location = doc.get("location")
+        name = location.get("name") if isinstance(location, dict) else None
+        if isinstance(name, str) and name:
+            facts.append("Lieu : " + name)
+        state = doc.get("reportStatus")
+        if isinstance(state, str):
+            facts.append("Statut : " + _REPORT_STATUS.get(state, state))
+    return facts
+
+
+def fallback_content(doc: dict[str, Any], kind: str = "") -> str:
     """An Event, Article, Page… as a status: title, the readable summary (date, place,
-    capacity, severity, status…), the content and a link to its page."""
+    capacity, severity, status…), the content and a link to its page. An offer, news item
+    or report (Notes) shows its title, content, its facts (NOTE_KINDS) and its link."""
     content = doc.get("content") if isinstance(doc.get("content"), str) else ""
     if doc.get("type") not in KIND_TYPES:
-        return content
+        if kind not in NOTE_KINDS:
+            return content
+        parts = []
+        name = doc.get("name")
+        if isinstance(name, str) and name and escape(name, quote=False) not in content:
+            parts.append(f"<p><strong>{escape(name, quote=False)}</strong></p>")
+        parts.append(content)
+        facts = _note_kind_facts(doc, kind)
+        if facts:
+            parts.append(f"<p>{escape(' · '.join(facts), quote=False)}</p>")
+        url = doc.get("url") if isinstance(doc.get("url"), str) else doc.get("id")
+        if isinstance(url, str):
+            parts.append(f'<p><a href="{escape(url)}">{escape(url, quote=False)}</a></p>')
+        return "".join(parts)
     parts = []
     name = doc.get("name")
     if isinstance(name, str) and name and escape(name, quote=False) not in content:

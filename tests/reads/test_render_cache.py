@@ -198,7 +198,7 @@ async def test_a_write_by_another_process_shows_within_the_version_ttl(
     url = instance.actor("les-lilas")
     first = await get(instance, url)
     assert first.json()["name"] == "Résidence Les Lilas"
-    other = sqlite3.connect(instance.settings.db_path)
+    other = sqlite3.connect(instance.settings.db_path, timeout=30)
     other.execute("UPDATE actors SET name = 'Les Lilas (A et B)' WHERE slug = 'les-lilas'")
     other.commit()
     other.close()

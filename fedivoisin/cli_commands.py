@@ -32,7 +32,7 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
 @asynccontextmanager
 async def opened(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, Store]]:
     settings = settings_from(args)
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.database, pool_size=settings.db_pool_size)
     try:
         settings = await served_origin(settings, store)
         yield settings, store

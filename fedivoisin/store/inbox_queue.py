@@ -137,7 +137,7 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
         for start in range(0, len(uris), 500):
             chunk = uris[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            found = await store.db.execute_fetchall(
+            found = await store.fetchall(
                 f"SELECT activity_uri FROM received WHERE activity_uri IN ({marks})", chunk
             )
             existing.update(r[0] for r in found)
@@ -161,8 +161,8 @@ async def mark_done(store: Store, row_id: int, now: float) -> None:
     was processed: `fedivoisin status`), never its body: the document lives once, in
     `activities`/`objects`. Old rows are deleted by the retention job (issue 13)."""
     await store.execute(
-        "UPDATE received SET state = 'done', body = x'', processed_at = ? WHERE id = ?",
-        (now, row_id),
+        "UPDATE received SET state = 'done', body = ?, processed_at = ? WHERE id = ?",
+        (b"", now, row_id),
         content=False,
     )
 
@@ -170,7 +170,7 @@ async def mark_done(store: Store, row_id: int, now: float) -> None:
 async def mark_retry(store: Store, row_id: int, error: str, next_try: float, give_up: bool) -> None:
     await store.execute(
         "UPDATE received SET attempts = attempts + 1, error = ?, next_try = ?,"
-        " state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ?",
+        " state = CASE WHEN ? = 1 THEN 'failed' ELSE state END WHERE id = ?",
         (error[:500], next_try, int(give_up), row_id),
     )
 

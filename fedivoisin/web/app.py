@@ -105,7 +105,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await Store.open(settings.db_path)
+        store = await Store.open(settings.database, pool_size=settings.db_pool_size)
         rt = Runtime(settings=settings, store=store, clock=clock)
         try:
             await admin.ensure_instance_actor(store, clock, settings.instance_name)

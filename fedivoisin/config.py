@@ -87,6 +87,9 @@ class Settings:
     # "sqlite:///path" or "postgresql://user@host/db" (PostgreSQL: several processes).
     database_url: str = ""
     db_pool_size: int = 10  # PostgreSQL connections per process
+    # Whether `serve` runs the background jobs (inbox, deliveries, imports, retention)
+    # itself; off (`serve --no-jobs`) only beside `fedivoisin worker` processes.
+    run_jobs: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -228,6 +231,11 @@ def validate(s: Settings) -> None:
     if s.database_url and not (s.uses_postgres or s.database_url.startswith("sqlite:///")):
         raise ConfigError(
             "setting database_url: must be sqlite:///path or postgresql://user@host/database"
+        )
+    if not s.run_jobs and not s.uses_postgres:
+        raise ConfigError(
+            "setting run_jobs: off needs PostgreSQL (database_url): on SQLite the server"
+            " process runs the jobs itself"
         )
     if s.db_pool_size <= 0:
         raise ConfigError("setting db_pool_size: must be positive")

@@ -116,10 +116,10 @@ class Store:
             schema = schema_for_key(key)
             await register_test_schema(test_url, schema, key)
             return await PgStore.connect(test_url, schema=schema, pool_size=pool_size)
-        return await cls._open_sqlite(path)
+        return await cls.open_sqlite(path)
 
     @classmethod
-    async def _open_sqlite(cls, path: Path) -> Store:
+    async def open_sqlite(cls, path: Path) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
         new = not path.exists()

@@ -31,8 +31,7 @@ class TableStats:
 async def tables(store: Store) -> list[str]:
     if store.dialect == "postgres":
         rows = await store.fetchall(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            " ORDER BY tablename"
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
         )
     else:
         rows = await store.fetchall(

@@ -53,7 +53,7 @@ class Jobs:
         self.stop_event.set()
         if self.tasks:
             await asyncio.wait(self.tasks[1:2], timeout=self.rt.settings.delivery_drain)
-            # The heartbeat's last write (removing this process) may finish too.
+        if self.tasks[4:5]:  # the heartbeat's last write (removing this process) may finish
             await asyncio.wait(self.tasks[4:5], timeout=1.0)
         for t in self.tasks:
             t.cancel()

@@ -17,6 +17,10 @@ Handler = Callable[[argparse.Namespace], Awaitable[int] | int]
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="data directory (default ./fedivoisin-data)")
     p.add_argument("--base-url", help="public origin, e.g. https://quartier-nord.example")
+    p.add_argument(
+        "--database-url",
+        help="sqlite:///path or postgresql://user@host/db (default: the data dir's SQLite file)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="serve Prometheus /metrics on 127.0.0.1:PORT (setting metrics_bind; off by default)",
+    )
+    serve.add_argument(
+        "--no-jobs",
+        dest="run_jobs",
+        action="store_false",
+        default=None,
+        help="web only: `fedivoisin worker` processes run the jobs (PostgreSQL)",
     )
     serve.set_defaults(handler=c.serve)
 
@@ -128,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     ds = db.add_parser("stats", help="rows and bytes per table")
     _common(ds)
     ds.set_defaults(handler=c.db_stats)
+    from . import cli_db
+
+    cli_db.add_commands(db, sub, _common)
     from .cli_imports import add_import_commands
 
     add_import_commands(sub, _common)

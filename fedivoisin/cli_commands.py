@@ -24,6 +24,7 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
     flags = {
         "data_dir": getattr(args, "data_dir", None),
         "base_url": getattr(args, "base_url", None),
+        "database_url": getattr(args, "database_url", None),
         **extra,
     }
     return load_settings(flags)
@@ -32,7 +33,7 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
 @asynccontextmanager
 async def opened(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, Store]]:
     settings = settings_from(args)
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.database, pool_size=settings.db_pool_size)
     try:
         settings = await served_origin(settings, store)
         yield settings, store
@@ -66,10 +67,12 @@ def serve(args: argparse.Namespace) -> int:
         access_log=getattr(args, "access_log", None),
         log_format=getattr(args, "log_format", None),
         metrics_bind=f"127.0.0.1:{metrics_port}" if metrics_port is not None else None,
+        run_jobs=getattr(args, "run_jobs", None),
     )
     # First, before the heavy imports and before anything opens the database: a second
     # server on this data directory must exit at once.
-    lock = DataDirLock.acquire(settings.data_dir)
+    # (PostgreSQL: several server processes may share one data directory, docs/deploy.md.)
+    lock = None if settings.uses_postgres else DataDirLock.acquire(settings.data_dir)
 
     import logging
 
@@ -101,7 +104,8 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
         **extra,
     )
-    lock.release()
+    if lock is not None:
+        lock.release()
     return 0
 
 

@@ -83,6 +83,13 @@ class Settings:
     # when empty (never on the public port); `serve --metrics-port P` = 127.0.0.1:P.
     metrics_bind: str = ""
     log_format: str = "text"  # or "json": one JSON object per log line
+    # The database (docs/deploy.md): empty = the embedded SQLite file in data_dir;
+    # "sqlite:///path" or "postgresql://user@host/db" (PostgreSQL: several processes).
+    database_url: str = ""
+    db_pool_size: int = 10  # PostgreSQL connections per process
+    # Whether `serve` runs the background jobs (inbox, deliveries, imports, retention)
+    # itself; off (`serve --no-jobs`) only beside `fedivoisin worker` processes.
+    run_jobs: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,7 +111,19 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file (database_url "sqlite:///…" or the data directory's default)."""
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url[len("sqlite:///") :])
         return self.data_dir / "fedivoisin.sqlite3"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def database(self) -> Path | str:
+        """What Store.open takes: the PostgreSQL URL or the SQLite path."""
+        return self.database_url if self.uses_postgres else self.db_path
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -209,6 +228,17 @@ def validate(s: Settings) -> None:
         metrics_address(s.metrics_bind)
     if s.log_format not in ("text", "json"):
         raise ConfigError("setting log_format: must be 'text' or 'json'")
+    if s.database_url and not (s.uses_postgres or s.database_url.startswith("sqlite:///")):
+        raise ConfigError(
+            "setting database_url: must be sqlite:///path or postgresql://user@host/database"
+        )
+    if not s.run_jobs and not s.uses_postgres:
+        raise ConfigError(
+            "setting run_jobs: off needs PostgreSQL (database_url): on SQLite the server"
+            " process runs the jobs itself"
+        )
+    if s.db_pool_size <= 0:
+        raise ConfigError("setting db_pool_size: must be positive")
     for name in ("import_poll_interval", "import_timeout", "import_max_body"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")

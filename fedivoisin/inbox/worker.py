@@ -11,6 +11,7 @@ import logging
 
 import orjson
 
+from .. import processes
 from ..outbox import webhooks
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
@@ -134,7 +135,12 @@ class InboxWorker:
         rt.caches["inbox_wakeup"] = self.wakeup
 
     async def run_once(self) -> int:
-        rows = await queue.due(self.rt.store, self.rt.clock.now())
+        rows = await queue.due(
+            self.rt.store,
+            self.rt.clock.now(),
+            worker=processes.PROCESS_ID,
+            lease=self.rt.settings.delivery_lease,
+        )
         metrics = self.rt.metrics
         for row in rows:
             try:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from .. import processes
 from ..errors import RemoteRefused
 from ..protocol.addressing import strip_private
 from ..remote import http
@@ -66,7 +64,7 @@ class DeliveryWorker:
         rt.caches["delivery_wakeup"] = self.wakeup
         self.unavailable: set[str] = set()
         # Who holds a lease: host, pid and a nonce (a restarted pid is someone else).
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = processes.PROCESS_ID
         self.stopping = asyncio.Event()  # set: finish the sends in flight, start no more
 
     async def _body(self, uri: str) -> bytes | None:
@@ -106,7 +104,9 @@ class DeliveryWorker:
             now,
             lease_until=now + rt.settings.delivery_lease,
             worker=self.worker_id,
-            limit=BATCH,
+            # Worker processes on PostgreSQL take smaller batches so that the others get
+            # their share of one big fan-out.
+            limit=BATCH if not processes.shared(rt) else max(64, 2 * rt.settings.delivery_workers),
             skip_hosts=self.unavailable,
         )
         if not rows:
@@ -117,7 +117,8 @@ class DeliveryWorker:
         hooks = {s: await self._signers(s) for s in dict.fromkeys(d.sender for d in rows)}
         cycle = _Cycle(rows={d.id: d for d in rows})
         todo = deque(rows)
-        per_host = self.rt.settings.delivery_per_domain
+        # Shared by the worker processes on PostgreSQL: a peer never sees more than the limit.
+        per_host = max(1, self.rt.settings.delivery_per_domain // processes.live_workers(rt))
         busy: dict[str, int] = {}  # host -> sends in flight
         waiting: dict[str, deque[dstore.Delivery]] = {}  # host -> rows held back
         attempted: set[int] = set()

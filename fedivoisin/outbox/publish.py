@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from .. import processes
 from ..clock import iso
 from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, first_ref, is_public, ref, strip_private
@@ -35,12 +36,14 @@ def wake_delivery(rt: Runtime) -> None:
     event = rt.caches.get("delivery_wakeup")
     if isinstance(event, asyncio.Event):
         event.set()
+    processes.notify(rt, "fv_delivery")  # worker processes on PostgreSQL
 
 
 def wake_inbox(rt: Runtime) -> None:
     event = rt.caches.get("inbox_wakeup")
     if isinstance(event, asyncio.Event):
         event.set()
+    processes.notify(rt, "fv_inbox")
 
 
 async def publish(

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from ..errors import Conflict, Gone, InvalidInput, NotFound
-from .db import Store
+from .db import Store, is_integrity_error
 
 ACTOR_TYPES = ("Group", "Person", "Organization", "Service", "Application")
 COMMUNITY_KINDS = ("building", "residence", "quartier", "town")
@@ -70,8 +70,10 @@ async def insert_actor(store: Store, **fields: Any) -> LocalActor:
     marks = ", ".join("?" for _ in fields)
     try:
         await store.insert(f"INSERT INTO actors ({cols}) VALUES ({marks})", fields.values())
-    except sqlite3.IntegrityError as exc:
-        if "UNIQUE" in str(exc):
+    except Exception as exc:
+        if not is_integrity_error(exc):
+            raise
+        if "UNIQUE" in str(exc) or "duplicate key" in str(exc):
             raise Conflict(f"slug {fields['slug']!r} is already taken", field="slug") from None
         raise InvalidInput(f"invalid actor: {exc}") from None
     actor = await get_actor(store, fields["slug"])

@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -27,21 +28,50 @@ PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
 )
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+(\.pg)?\.sql$")
+
+#: Set by scripts/test for the suite's second run, on PostgreSQL: a data directory's SQLite
+#: path then maps to its own schema of that cluster (not a FEDIVOISIN_ setting: tests that
+#: isolate a child process from the caller's settings keep it).
+TEST_POSTGRES_ENV = "FV_TEST_POSTGRES"
+
+
+def migrations_for(dialect: str) -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every packaged migration, in order. One source of truth:
+    PostgreSQL runs the same files translated (store/dialect.py), or a `NNN_name.pg.sql`
+    twin where a file cannot be translated."""
+    chosen: dict[int, tuple[str, str]] = {}
+    for entry in resources.files("fedivoisin.store").joinpath("migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if not m:
+            continue
+        twin = m.group(2) is not None
+        if twin and dialect != "postgres":
+            continue
+        version = int(m.group(1))
+        if twin or version not in chosen:
+            chosen[version] = (entry.name, entry.read_text("utf-8"))
+    return sorted((v, name, sql) for v, (name, sql) in chosen.items())
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every packaged migration, in order."""
-    found = []
-    for entry in resources.files("fedivoisin.store").joinpath("migrations").iterdir():
-        m = _MIGRATION_NAME.match(entry.name)
-        if m:
-            found.append((int(m.group(1)), entry.name, entry.read_text("utf-8")))
-    return sorted(found)
+    """The SQLite migrations."""
+    return migrations_for("sqlite")
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    """A UNIQUE/NOT NULL/FOREIGN KEY violation on either engine."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return True
+    errors = sys.modules.get("psycopg")
+    return errors is not None and isinstance(exc, errors.IntegrityError)
 
 
 class Store:
-    """Owns the connection. SQL lives only in fedivoisin/store/."""
+    """Owns the connection. SQL lives only in fedivoisin/store/ and is written once, in
+    SQLite's syntax; `pg.PgStore` runs the same statements on PostgreSQL."""
+
+    dialect = "sqlite"
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self.db = db
@@ -54,6 +84,7 @@ class Store:
         # Bumped by every write of this process that may change content (web/render_cache
         # re-reads content versions after one; writes of the inbox queue pass content=False).
         self.generation = 0
+        self._savepoints = 0
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -69,7 +100,26 @@ class Store:
                 self._owner = None
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
+    async def open(cls, where: Path | str, *, pool_size: int = 10) -> Store:
+        """The database a setting names: a `postgresql://` URL, or an SQLite file path.
+        Under the test suite's PostgreSQL switch a path maps to its own schema."""
+        if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
+            from .pg import PgStore
+
+            return await PgStore.connect(where, pool_size=pool_size)
+        path = Path(where)
+        test_url = os.environ.get(TEST_POSTGRES_ENV)
+        if test_url:
+            from .pg import PgStore, register_test_schema, schema_for_key
+
+            key = str(path.resolve())
+            schema = schema_for_key(key)
+            await register_test_schema(test_url, schema, key)
+            return await PgStore.connect(test_url, schema=schema, pool_size=pool_size)
+        return await cls.open_sqlite(path)
+
+    @classmethod
+    async def open_sqlite(cls, path: Path) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
         new = not path.exists()
@@ -147,6 +197,28 @@ class Store:
         batch = [tuple(r) for r in rows]
         async with self.transaction(content=content):
             await self.db.executemany(sql, batch)
+
+    def in_transaction(self) -> bool:
+        """Whether the calling task is inside transaction()."""
+        return self._owner is not None and self._owner is asyncio.current_task()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction inside transaction(): rolled back alone on error."""
+        if not self.in_transaction():
+            raise RuntimeError("savepoint() outside a transaction")
+        self._savepoints += 1
+        name = f"fv_sp{self._savepoints}"
+        await self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.db.execute(f"ROLLBACK TO {name}")
+            await self.db.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._savepoints -= 1
+        await self.db.execute(f"RELEASE {name}")
 
     @asynccontextmanager
     async def transaction(self, *, content: bool = True) -> AsyncIterator[Store]:

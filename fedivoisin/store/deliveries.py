@@ -75,7 +75,10 @@ async def claim(
         sql += f" AND host NOT IN ({', '.join('?' for _ in skip)})"
         params.extend(skip)
     async with store.transaction(content=False):  # the queue: no public page shows it
-        rows = await store.fetchall(sql + " ORDER BY next_try, id LIMIT ?", (*params, limit))
+        sql += " ORDER BY next_try, id LIMIT ?"
+        if store.dialect == "postgres":  # several worker processes: never the same row
+            sql += " FOR UPDATE SKIP LOCKED"
+        rows = await store.fetchall(sql, (*params, limit))
         ids = [r["id"] for r in rows]
         for chunk in _chunks(ids):
             await store.execute(

@@ -139,7 +139,7 @@ async def finish(
     await store.execute(
         "UPDATE imports SET lease_until = NULL, last_fetch_at = ?, last_status = ?,"
         " last_error = ?, last_result = coalesce(?, last_result), etag = ?, last_modified = ?, next_fetch_at = ? + every,"
-        " last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,"
+        " last_success_at = CASE WHEN ? = 1 THEN ? ELSE last_success_at END,"
         " items = (SELECT count(*) FROM import_items WHERE import_id = ? AND deleted = 0)"
         " WHERE id = ?",
         (

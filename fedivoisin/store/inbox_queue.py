@@ -137,7 +137,7 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
         for start in range(0, len(uris), 500):
             chunk = uris[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            found = await store.db.execute_fetchall(
+            found = await store.fetchall(
                 f"SELECT activity_uri FROM received WHERE activity_uri IN ({marks})", chunk
             )
             existing.update(r[0] for r in found)
@@ -147,12 +147,29 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
     return [first[row[0]] == i and row[0] not in existing for i, row in enumerate(rows)]
 
 
-async def due(store: Store, now: float, limit: int = 50) -> list[Received]:
-    rows = await store.fetchall(
+async def due(
+    store: Store, now: float, limit: int = 50, *, worker: str = "", lease: float = 60.0
+) -> list[Received]:
+    """Pending rows to process now. On PostgreSQL several worker processes share the queue:
+    the rows are claimed for `worker` until now + lease (FOR UPDATE SKIP LOCKED, so two
+    workers never take the same row; a killed worker's rows come back when the lease
+    ends). SQLite has one process and one worker: a plain read, no claim to write."""
+    sql = (
         "SELECT * FROM received WHERE state = 'pending' AND next_try <= ?"
-        " ORDER BY next_try, id LIMIT ?",  # the partial index received_due (migration 052)
-        (now, limit),
+        " ORDER BY next_try, id LIMIT ?"  # the partial index received_due (migration 052)
     )
+    if store.dialect != "postgres":
+        return [_row(r) for r in await store.fetchall(sql, (now, limit))]
+    sql = sql.replace(" ORDER BY", " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY")
+    async with store.transaction(content=False):
+        rows = await store.fetchall(sql + " FOR UPDATE SKIP LOCKED", (now, now, limit))
+        if rows:
+            marks = ", ".join("?" for _ in rows)
+            await store.execute(
+                f"UPDATE received SET claimed_until = ?, claimed_by = ? WHERE id IN ({marks})",
+                (now + lease, worker, *(r["id"] for r in rows)),
+                content=False,
+            )
     return [_row(r) for r in rows]
 
 
@@ -161,8 +178,8 @@ async def mark_done(store: Store, row_id: int, now: float) -> None:
     was processed: `fedivoisin status`), never its body: the document lives once, in
     `activities`/`objects`. Old rows are deleted by the retention job (issue 13)."""
     await store.execute(
-        "UPDATE received SET state = 'done', body = x'', processed_at = ? WHERE id = ?",
-        (now, row_id),
+        "UPDATE received SET state = 'done', body = ?, processed_at = ? WHERE id = ?",
+        (b"", now, row_id),
         content=False,
     )
 
@@ -170,7 +187,8 @@ async def mark_done(store: Store, row_id: int, now: float) -> None:
 async def mark_retry(store: Store, row_id: int, error: str, next_try: float, give_up: bool) -> None:
     await store.execute(
         "UPDATE received SET attempts = attempts + 1, error = ?, next_try = ?,"
-        " state = CASE WHEN ? THEN 'failed' ELSE state END WHERE id = ?",
+        " claimed_until = NULL, claimed_by = NULL,"
+        " state = CASE WHEN ? = 1 THEN 'failed' ELSE state END WHERE id = ?",
         (error[:500], next_try, int(give_up), row_id),
     )
 

@@ -111,7 +111,7 @@ async def sections(
     for i, (_, listing, size) in enumerate(wanted):
         parts.append(
             f"SELECT * FROM (SELECT {i} AS section, * {_sql(listing, public_only)}"
-            f" ORDER BY {listing.order} LIMIT ?)"
+            f" ORDER BY {listing.order} LIMIT ?) AS s{i}"
         )
         params += [*_params(listing, community, now), size]
     rows = await store.fetchall(" UNION ALL ".join(parts), tuple(params))

@@ -77,8 +77,9 @@ async def idempotent(store: Store, slug: str, key: str, since: float) -> str | N
 
 async def remember_key(store: Store, slug: str, key: str, object_uri: str, now: float) -> None:
     await store.execute(
-        "INSERT OR REPLACE INTO idempotency_keys (owner, key, object_uri, created_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO idempotency_keys (owner, key, object_uri, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (owner, key) DO UPDATE SET object_uri = excluded.object_uri,"
+        " created_at = excluded.created_at",
         (slug, key, object_uri, now),
     )
 

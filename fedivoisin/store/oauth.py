@@ -49,7 +49,7 @@ async def save_code(
     code_challenge_method: str | None,
     now: float,
 ) -> None:
-    await store.insert(
+    await store.execute(
         "INSERT INTO oauth_codes (code_hash, app_id, actor_id, redirect_uri, scope,"
         " code_challenge, code_challenge_method, created_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,7 +114,7 @@ async def password_hash(store: Store, actor: LocalActor) -> str | None:
 
 async def create_session(store: Store, actor: LocalActor, now: float, lifetime: float) -> str:
     session = secrets.token_urlsafe(32)
-    await store.insert(
+    await store.execute(
         "INSERT INTO web_sessions (session_hash, actor_id, created_at, expires_at)"
         " VALUES (?, ?, ?, ?)",
         (hash_token(session), actor.id, now, now + lifetime),

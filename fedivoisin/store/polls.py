@@ -6,6 +6,8 @@ per voter and option. Duplicates are refused by the database, so redelivery is h
 
 from __future__ import annotations
 
+import orjson
+
 from .db import Store
 
 
@@ -68,13 +70,26 @@ async def has_voted(store: Store, question_uri: str, voter: str, choice: str | N
 
 
 async def mark_closed(store: Store, question_uri: str, closed: str) -> bool:
-    """Set `closed` on a stored question once; False if it was already closed."""
-    n = await store.execute(
-        "UPDATE objects SET document = json_set(document, '$.closed', ?)"
-        " WHERE uri = ? AND json_extract(document, '$.closed') IS NULL",
-        (closed, question_uri),
-    )
-    return n > 0
+    """Set `closed` on a stored question once; False if it was already closed.
+
+    A compare-and-set on the whole document (the UPDATE names the text it read), so two
+    processes closing the same poll at once cannot both win, on either engine."""
+    for _ in range(5):
+        row = await store.fetchone("SELECT document FROM objects WHERE uri = ?", (question_uri,))
+        if row is None:
+            return False
+        old = row["document"]
+        doc = orjson.loads(old)
+        if doc.get("closed") is not None:
+            return False
+        doc["closed"] = closed
+        n = await store.execute(
+            "UPDATE objects SET document = ? WHERE uri = ? AND document = ?",
+            (orjson.dumps(doc).decode(), question_uri, old),
+        )
+        if n > 0:
+            return True
+    return False
 
 
 async def ended_open_candidates(

@@ -32,11 +32,8 @@ async def unfollowed_activities(store: Store, before: float) -> int:
         "   AND m.state = 'accepted')"
     )
     async with store.transaction():
-        await store.db.execute(
-            f"DELETE FROM inbox_items WHERE activity_uri IN ({orphan})", (before,)
-        )
-        cur = await store.db.execute(f"DELETE FROM activities WHERE uri IN ({orphan})", (before,))
-        return cur.rowcount
+        await store.execute(f"DELETE FROM inbox_items WHERE activity_uri IN ({orphan})", (before,))
+        return await store.execute(f"DELETE FROM activities WHERE uri IN ({orphan})", (before,))
 
 
 async def resolved_flags(store: Store, before: float) -> int:

@@ -29,11 +29,28 @@ class TableStats:
 
 
 async def tables(store: Store) -> list[str]:
-    rows = await store.fetchall(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " ORDER BY name"
-    )
+    if store.dialect == "postgres":
+        rows = await store.fetchall(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        )
+    else:
+        rows = await store.fetchall(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
     return [r[0] for r in rows]
+
+
+async def columns(store: Store, table: str) -> list[str]:
+    """Column names of one table (generated ones included), on either engine."""
+    if store.dialect == "postgres":
+        rows = await store.fetchall(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+    return [r["name"] for r in await store.fetchall(f'PRAGMA table_xinfo("{table}")')]
 
 
 async def table_stats(store: Store) -> tuple[list[TableStats], str]:
@@ -43,6 +60,15 @@ async def table_stats(store: Store) -> tuple[list[TableStats], str]:
     for name in names:
         r = await store.fetchone(f'SELECT count(*) FROM "{name}"')
         counts[name] = int(r[0]) if r else 0
+    if store.dialect == "postgres":
+        out = []
+        for name in names:
+            r = await store.fetchone(
+                "SELECT pg_table_size(CAST(? AS regclass)), pg_indexes_size(CAST(? AS regclass))",
+                (name, name),
+            )
+            out.append(TableStats(name, counts[name], int(r[0]), int(r[1])) if r else None)
+        return [t for t in out if t], "pg_table_size / pg_indexes_size"
     try:
         pages = await store.fetchall(
             "SELECT s.name, coalesce(m.tbl_name, s.name) AS tbl, m.type, sum(s.pgsize)"

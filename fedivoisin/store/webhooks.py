@@ -148,14 +148,14 @@ async def queue_event(
     """The event and one queued call per subscription, in one transaction. Idempotent:
     an event id seen before queues nothing (False)."""
     async with store.transaction():
-        async with store.db.execute(
+        inserted = await store.execute(
             "INSERT OR IGNORE INTO webhook_events (id, type, owner_id, body, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (event_id, event_type, owner_id, body, now),
-        ) as cur:
-            if cur.rowcount == 0:
-                return False
-        await store.db.executemany(
+        )
+        if inserted == 0:
+            return False
+        await store.executemany(
             insert_rows_sql(),
             [
                 (

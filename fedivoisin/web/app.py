@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -15,9 +14,7 @@ from .. import admin
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..errors import ConfigError
-from ..inbox.worker import InboxWorker
-from ..outbox.delivery import DeliveryWorker
-from ..outbox.import_worker import ImportWorker
+from ..jobs import Jobs
 from ..runtime import Runtime
 from ..store.db import Store
 from .fast_inbox import InboxFastPath
@@ -105,7 +102,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await Store.open(settings.db_path)
+        store = await Store.open(settings.database, pool_size=settings.db_pool_size)
         rt = Runtime(settings=settings, store=store, clock=clock)
         try:
             await admin.ensure_instance_actor(store, clock, settings.instance_name)
@@ -130,33 +127,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             except OSError as exc:
                 await store.close()
                 raise ConfigError(f"setting metrics_bind: cannot listen: {exc}") from None
-        stop = asyncio.Event()
-        inbox_worker = InboxWorker(rt)
-        delivery_worker = DeliveryWorker(rt)
-        tasks = [
-            asyncio.create_task(inbox_worker.run(stop)),
-            asyncio.create_task(delivery_worker.run(stop)),
-        ]
-        import_worker = ImportWorker(rt)
-        tasks.append(asyncio.create_task(import_worker.run(stop)))
-        from ..outbox.retention import RetentionWorker
-
-        tasks.append(asyncio.create_task(RetentionWorker(rt).run(stop)))
-        app.state.workers = (inbox_worker, delivery_worker)
-        app.state.import_worker = import_worker
+        # The background jobs run here unless worker processes do them (`serve --no-jobs`
+        # beside `fedivoisin worker` on PostgreSQL, docs/deploy.md).
+        jobs = Jobs(rt, "serve")
+        if settings.run_jobs:
+            await jobs.start()
+        app.state.workers = (jobs.inbox, jobs.delivery)
+        app.state.import_worker = jobs.imports
         try:
             yield
         finally:
             if metrics_runner is not None:
                 await metrics_runner.cleanup()
-            # Drain: sends in flight finish and are recorded (a restart must not send them
-            # again); what does not finish in time stays leased (outbox/delivery.py).
-            delivery_worker.stopping.set()
-            stop.set()
-            await asyncio.wait(tasks[1:2], timeout=settings.delivery_drain)
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await jobs.stop()
             if rt.http_client is not None:
                 await rt.http_client.close()
             await store.close()

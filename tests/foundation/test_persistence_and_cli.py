@@ -80,6 +80,7 @@ def test_cli_creates_lists_and_refuses_bad_input_with_one_line(tmp_path: Path) -
         assert "Traceback" not in bad.stderr
 
 
+@pytest.mark.sqlite_only
 def test_token_is_stored_only_as_a_hash_and_files_are_private(tmp_path: Path) -> None:
     import sqlite3
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fedivoisin.store import stats
 from fedivoisin.store.db import Store
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
@@ -16,13 +17,10 @@ FORBIDDEN = re.compile(r"(^|_)(ip|ip_address|remote_addr|user_agent|useragent|ua
 async def test_every_column_is_in_the_privacy_inventory(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
-        tables = await store.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
         schema = set()
-        for t in tables:
-            for col in await store.fetchall(f"PRAGMA table_xinfo({t['name']})"):
-                schema.add(f"{t['name']}.{col['name']}")
+        for table in await stats.tables(store):
+            for col in await stats.columns(store, table):
+                schema.add(f"{table}.{col}")
     finally:
         await store.close()
     inventory_text = DOC.read_text("utf-8").split("## Inventory", 1)[1]

@@ -4,13 +4,14 @@ content never enters a cached (public) representation."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fedivoisin.outbox import community as cm
 from fedivoisin.store import inbox_queue as queue
 from fedivoisin.web.render_cache import RenderCache
 from tests.kinds.helpers import PUBLIC, get, post
-from tests.rig import Instance, wait_for
+from tests.rig import Instance, database, wait_for
 
 EVENT = {
     "type": "Event",
@@ -192,16 +193,15 @@ async def test_a_write_by_another_process_shows_within_the_version_ttl(
 ) -> None:
     """The version lives in the database: a change committed by another connection (the
     CLI, another server process) invalidates the cached answer within VERSION_TTL."""
-    import sqlite3
-
     await setup(instance)
     url = instance.actor("les-lilas")
     first = await get(instance, url)
     assert first.json()["name"] == "Résidence Les Lilas"
-    other = sqlite3.connect(instance.settings.db_path, timeout=30)
-    other.execute("UPDATE actors SET name = 'Les Lilas (A et B)' WHERE slug = 'les-lilas'")
-    other.commit()
-    other.close()
+    await asyncio.to_thread(
+        database.execute,
+        instance.settings.db_path,
+        "UPDATE actors SET name = 'Les Lilas (A et B)' WHERE slug = 'les-lilas'",
+    )
 
     async def renamed() -> bool:
         r = await get(instance, url)

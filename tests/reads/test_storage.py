@@ -81,6 +81,7 @@ def test_db_stats_prints_rows_and_bytes_per_table(tmp_path: Path) -> None:
     assert any(line.startswith("activities ") for line in lines)
     assert lines[-1] in (
         "bytes: dbstat (exact page sizes)",
+        "bytes: pg_table_size / pg_indexes_size",
         "bytes: estimate (no dbstat: sampled row sizes)",
     )
 

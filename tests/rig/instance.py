@@ -91,7 +91,7 @@ class _Base:
         """Run an admin operation against this instance's data dir, like the CLI does."""
         from fedivoisin.store.db import Store
 
-        store = await Store.open(self.settings.db_path)
+        store = await Store.open(self.settings.database)
         try:
             return await fn(store, SystemClock(), *args, **kw)
         finally:

@@ -10,7 +10,6 @@ cannot reach the loopback fakes, so the attacker's key is put in its key cache b
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from fedivoisin.protocol.actors import host_of
 from fedivoisin.store import remote_actors as remote_store
 from fedivoisin.store.remote_actors import RemoteActor
-from tests.rig import AS2, Instance
+from tests.rig import AS2, Instance, database
 
 from . import cavage
 from .fakes import FakeActor, FakeRemote
@@ -34,17 +33,12 @@ WATCHED = {
 }
 
 
-def query(inst: Instance, sql: str, *params: Any) -> list[sqlite3.Row]:
-    """Read the instance's database through a separate read-only connection (WAL)."""
-    db = sqlite3.connect(f"file:{inst.settings.db_path}?mode=ro", uri=True, timeout=10)
-    db.row_factory = sqlite3.Row
-    try:
-        return list(db.execute(sql, params))
-    finally:
-        db.close()
+def query(inst: Instance, sql: str, *params: Any) -> list[Any]:
+    """Read the instance's database through a separate connection (tests/rig/database)."""
+    return database.query(inst.settings.db_path, sql, *params)
 
 
-def count(inst: Instance, table: str, where: str = "1", *params: Any) -> int:
+def count(inst: Instance, table: str, where: str = "1 = 1", *params: Any) -> int:
     return int(query(inst, f"SELECT count(*) FROM {table} WHERE {where}", *params)[0][0])
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from fedivoisin.store import inbox_queue
 from fedivoisin.store.db import Store
+from tests.rig import database
 
 
 def _row(uri: str) -> dict[str, Any]:
@@ -37,13 +38,8 @@ async def test_group_commit_flags_duplicates_and_commits_before_answering(tmp_pa
         assert sum(results) == 40
         assert [uris.index(u) == i for i, u in enumerate(uris)] == results  # first one wins
         # Every True was committed: a separate connection sees all of them right away.
-        import sqlite3
-
-        other = sqlite3.connect(store.path)
-        try:
-            assert other.execute("SELECT count(*) FROM received").fetchone()[0] == 40
-        finally:
-            other.close()
+        rows = database.query(tmp_path / "db.sqlite3", "SELECT count(*) FROM received")
+        assert rows[0][0] == 40
         again = await asyncio.gather(*(inbox_queue.enqueue(store, **_row(u)) for u in uris[:5]))
         assert again == [False] * 5
     finally:

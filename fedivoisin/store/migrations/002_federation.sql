@@ -9,7 +9,7 @@ CREATE TABLE activities (
   local INTEGER NOT NULL,
   public INTEGER NOT NULL,
   addressees TEXT NOT NULL,          -- JSON list: to, cc, bto, bcc, audience (access checks)
-  document TEXT NOT NULL,            -- JSON as published (bto/bcc stripped before sending)
+  document BLOB NOT NULL,            -- JSON as published (bto/bcc stripped before sending): orjson bytes, maybe zlib (051)
   published REAL NOT NULL
 );
 CREATE INDEX activities_actor ON activities(actor_uri, id);

@@ -32,7 +32,10 @@ END;
 -- A reblog: the Announce's object; a group (FEP-1b12) announcing a Create we stored gets
 -- the Create's object. (Documents may be compressed: triggers read columns, never JSON.
 -- The inbox's announce hook records the unwrapped object first when the Create is new.)
-CREATE TRIGGER statuses_on_announce AFTER INSERT ON activities WHEN NEW.type = 'Announce' BEGIN
+-- (An Announce without an object makes no status: SQLite's OR IGNORE skipped the NOT NULL
+-- violation, PostgreSQL needs the guard.)
+CREATE TRIGGER statuses_on_announce AFTER INSERT ON activities
+  WHEN NEW.type = 'Announce' AND NEW.object_uri IS NOT NULL BEGIN
   INSERT OR IGNORE INTO statuses (object_uri, announce_uri, account_uri, created_at)
   VALUES (
     coalesce(

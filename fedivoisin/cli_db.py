@@ -87,9 +87,9 @@ async def copy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     source_path = Path(_sqlite_source(args.source))
+    target_url = _engine_target(args.target)
     if not source_path.is_file():
         raise ConfigError(f"db copy --from: no such file: {source_path}")
-    target_url = _engine_target(args.target)
     src = await Store.open_sqlite(source_path)  # the file itself, whatever the environment
     try:
         dst = await Store.open(target_url)

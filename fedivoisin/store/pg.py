@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.adapt import Dumper, Loader
+from psycopg.types.string import StrDumperUnknown
 from psycopg_pool import AsyncConnectionPool
 
 from .db import Store, migrations_for
@@ -89,8 +90,18 @@ class _NumericLoader(Loader):
         return int(d) if d == d.to_integral_value() else float(d)
 
 
+class _StrWithoutNul(StrDumperUnknown):
+    """PostgreSQL text cannot hold NUL, which SQLite stores: a received string carrying one
+    (junk, tests/security/test_fuzz.py) is kept with U+FFFD in its place instead of failing
+    the whole activity. JSON documents are unaffected (orjson writes NUL as an escape)."""
+
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+
 def _configure_adapters(context: Any) -> None:
     context.adapters.register_dumper(bool, _BoolAsInt)
+    context.adapters.register_dumper(str, _StrWithoutNul)
     context.adapters.register_loader("numeric", _NumericLoader)
 
 

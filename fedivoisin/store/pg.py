@@ -291,6 +291,10 @@ async def register_test_schema(url: str, name: str, key: str) -> None:
 async def drop_test_schemas(url: str, key_prefix: str) -> None:
     """Drop the schemas of every data directory under key_prefix."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT to_regclass('public.fv_test_schemas')")
+        row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return  # no test has opened a PostgreSQL store on this cluster yet
         cur = await conn.execute(
             "SELECT name FROM public.fv_test_schemas WHERE starts_with(key, %s)", (key_prefix,)
         )

@@ -85,6 +85,11 @@ class _GroupCommit:
         self.task: asyncio.Task[None] | None = None
 
     async def submit(self, row: tuple[object, ...]) -> bool:
+        if self.store.in_transaction():
+            # The caller holds the write lock (the inbox worker's batch delivering to a
+            # local inbox): the flush task would wait for it forever. Join the caller's
+            # transaction instead; its COMMIT is the one that counts.
+            return (await _insert_batch(self.store, [row]))[0]
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.waiting.append((row, future))
         if self.task is None or self.task.done():

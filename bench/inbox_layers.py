@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -215,6 +216,16 @@ async def _drain(rt: Any, worker: Any, expected: int) -> tuple[float, dict[int, 
     before = await inbox_queue.counts(rt.store)
     profile_to = os.environ.get("INBOX_LAYERS_PROFILE")
     profiler = cProfile.Profile() if profile_to else None
+    statements: dict[str, int] = {}
+    trace = os.environ.get("INBOX_LAYERS_SQL")  # print the statements run per activity
+    if trace:
+
+        def count(sql: str) -> None:
+            key = re.sub(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b|X'[0-9A-F]*'", "?", sql)
+            key = " ".join(key.split())[:120]
+            statements[key] = statements.get(key, 0) + 1
+
+        rt.store.db.set_trace_callback(count)
     started = time.process_time()
     if profiler is not None:
         profiler.enable()
@@ -225,6 +236,11 @@ async def _drain(rt: Any, worker: Any, expected: int) -> tuple[float, dict[int, 
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile_to)
+    if trace:
+        rt.store.db.set_trace_callback(None)
+        print(f"{sum(statements.values()) / max(processed, 1):.1f} statements per activity")
+        for sql, n in sorted(statements.items(), key=lambda kv: -kv[1])[:40]:
+            print(f"{n / max(processed, 1):6.2f}  {sql}")
     after = await inbox_queue.counts(rt.store)
     assert processed == expected, (processed, expected, before, after)
     return cpu, {0: processed}

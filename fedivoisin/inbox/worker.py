@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import orjson
 
 from .. import processes
+from ..net.client import NetworkNeeded, offline
 from ..outbox import webhooks
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
@@ -30,6 +32,8 @@ from .dispatch import dispatch
 log = logging.getLogger("fedivoisin.inbox")
 
 MAX_ATTEMPTS = 5
+#: Longest a batch holds the write lock (and, on SQLite, the event loop) before committing.
+BATCH_SECONDS = 0.025
 
 
 async def local_recipients(ctx: Ctx) -> list[str]:
@@ -129,37 +133,92 @@ async def _domain_is_back(rt: Runtime, actor: str) -> None:
 
 
 class InboxWorker:
+    """Processes the queue in batches (issue 14, docs/performance.md "Inbox processing").
+
+    On SQLite a batch of due rows is processed inside ONE transaction, each row in its own
+    savepoint (a row that fails is undone alone and retried later): a commit per row, with
+    its WAL writes of every index page touched, cost more than the handlers themselves. A
+    row whose handler needs the network (an unknown actor, a referenced object) is undone
+    and processed alone after the COMMIT, so the write lock is never held across a peer's
+    answer (net.client.offline). A batch stops after BATCH_SECONDS so the accept path is not
+    held up for long. On PostgreSQL, where several workers share the queue and a long
+    transaction would hold row locks across them, rows are processed one by one.
+    """
+
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.wakeup = asyncio.Event()
         rt.caches["inbox_wakeup"] = self.wakeup
 
     async def run_once(self) -> int:
+        """Process the due rows; returns how many were handled (0: nothing due)."""
+        rt = self.rt
         rows = await queue.due(
-            self.rt.store,
-            self.rt.clock.now(),
-            worker=processes.PROCESS_ID,
-            lease=self.rt.settings.delivery_lease,
+            rt.store, rt.clock.now(), worker=processes.PROCESS_ID, lease=rt.settings.delivery_lease
         )
+        if not rows:
+            return 0
+        alone = rows
+        handled = 0
+        if rt.store.dialect == "sqlite":
+            handled, alone = await self._batch(rows)
+        for row in alone:
+            await self._one(row)
+        return handled + len(alone)
+
+    async def _batch(self, rows: list[Received]) -> tuple[int, list[Received]]:
+        """(rows handled in the batch, rows that need the network and go alone)."""
+        rt, store = self.rt, self.rt.store
+        alone: list[Received] = []
+        finished: list[tuple[Received, str]] = []
+        started = time.perf_counter()
+        async with store.transaction():
+            with offline():
+                for row in rows:
+                    if time.perf_counter() - started > BATCH_SECONDS:
+                        break  # the rest stays pending: the next batch takes it
+                    try:
+                        async with store.savepoint():
+                            outcome = await process(rt, row)
+                            await queue.mark_done(store, row.id, rt.clock.now())
+                    except NetworkNeeded:
+                        alone.append(row)
+                        continue
+                    except Exception as exc:
+                        await self._failed(row, exc)
+                        finished.append((row, ""))
+                        continue
+                    finished.append((row, outcome))
+        now = rt.clock.now()
+        for row, outcome in finished:
+            if outcome:
+                self._count(row, outcome, now)
+        return len(finished), alone
+
+    async def _one(self, row: Received) -> None:
+        try:
+            outcome = await process(self.rt, row)
+        except Exception as exc:
+            await self._failed(row, exc)
+            return
+        now = self.rt.clock.now()
+        await queue.mark_done(self.rt.store, row.id, now)
+        self._count(row, outcome, now)
+
+    async def _failed(self, row: Received, exc: Exception) -> None:
+        log.error("processing %s failed", row.activity_uri, exc_info=exc)
+        self.rt.metrics.inbox_processed.labels("error").inc()
+        give_up = row.attempts + 1 >= MAX_ATTEMPTS
+        delay = self.rt.settings.retry_base_delay * (2**row.attempts)
+        await queue.mark_retry(
+            self.rt.store, row.id, repr(exc), self.rt.clock.now() + delay, give_up
+        )
+
+    def _count(self, row: Received, outcome: str, now: float) -> None:
         metrics = self.rt.metrics
-        for row in rows:
-            try:
-                outcome = await process(self.rt, row)
-            except Exception as exc:
-                log.exception("processing %s failed", row.activity_uri)
-                metrics.inbox_processed.labels("error").inc()
-                give_up = row.attempts + 1 >= MAX_ATTEMPTS
-                delay = self.rt.settings.retry_base_delay * (2**row.attempts)
-                await queue.mark_retry(
-                    self.rt.store, row.id, repr(exc), self.rt.clock.now() + delay, give_up
-                )
-                continue
-            now = self.rt.clock.now()
-            await queue.mark_done(self.rt.store, row.id, now)
-            metrics.inbox_processed.labels(outcome).inc()
-            metrics.inbox_lag.observe(max(0.0, now - row.received_at))
-            metrics.inbox_last_processed.set(now)
-        return len(rows)
+        metrics.inbox_processed.labels(outcome).inc()
+        metrics.inbox_lag.observe(max(0.0, now - row.received_at))
+        metrics.inbox_last_processed.set(now)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -169,6 +228,7 @@ class InboxWorker:
                 log.exception("inbox cycle failed")
                 n = 0
             if n:
+                await asyncio.sleep(0)  # SQLite calls never yield: let requests in between
                 continue
             self.wakeup.clear()
             try:

@@ -269,6 +269,7 @@ class DeliveryWorker:
                 log.exception("delivery cycle failed")
                 n = 0
             if n:
+                await asyncio.sleep(0)  # SQLite calls never yield: let requests in between
                 continue
             nxt = await dstore.next_due_time(rt.store, self.unavailable)
             wait = rt.settings.worker_poll_interval

@@ -49,6 +49,7 @@ class ImportWorker:
                 log.exception("import cycle failed")
                 n = 0
             if n:
+                await asyncio.sleep(0)  # SQLite calls never yield: let requests in between
                 continue
             wait = self.interval
             nxt = await import_store.next_due_time(self.rt.store)

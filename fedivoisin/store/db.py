@@ -1,8 +1,15 @@
 """The embedded SQLite database: one connection, WAL, versioned migrations applied at start.
 
-Why one connection: aiosqlite runs every call on one thread; SQLite allows one writer at a
-time anyway, and a single connection lets concurrent requests share transactions cheaply.
-The CLI opens its own connection to the same file (WAL lets it work while the server runs).
+Why one connection: SQLite allows one writer at a time anyway, and a single connection lets
+concurrent requests share transactions cheaply. The CLI opens its own connection to the
+same file (WAL lets it work while the server runs).
+
+Why statements run on the event loop's thread (issue 14, docs/performance.md "Inbox
+processing"): a statement on a local, cached SQLite file takes a few microseconds, while
+handing it to a database thread and back (aiosqlite) cost three thread hops of tens of
+microseconds each: most of the inbox worker's time went into hops. The one wait that may be
+long, another process holding the write lock, never blocks the loop: the connection has no
+busy timeout and `_run` retries with asyncio.sleep until BUSY_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -12,21 +19,24 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
+    "PRAGMA busy_timeout=0",  # waits are asynchronous: Store._run
     "PRAGMA temp_store=MEMORY",
 )
+#: How long a statement waits for another process's write lock (the CLI, a backup) before
+#: it fails, as the 10 s busy_timeout used to.
+BUSY_TIMEOUT = 10.0
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_T = TypeVar("_T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+(\.pg)?\.sql$")
 
@@ -73,7 +83,7 @@ class Store:
 
     dialect = "sqlite"
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
         self.path = path
         # One connection is shared by every coroutine: writes are serialised so that no
@@ -85,6 +95,44 @@ class Store:
         # re-reads content versions after one; writes of the inbox queue pass content=False).
         self.generation = 0
         self._savepoints = 0
+
+    async def _run(self, call: Callable[[], _T]) -> _T:
+        """Run one SQLite call now; while another process holds the write lock, wait for
+        it without blocking the event loop (a failed statement changed nothing: WAL
+        readers never wait, and writers take the lock at BEGIN IMMEDIATE)."""
+        try:
+            return call()
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                raise
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT
+        delay = 0.001
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                return call()
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+                if not busy or loop.time() >= deadline:
+                    raise
+            delay = min(delay * 2, 0.05)
+
+    def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    def _fetchone(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        return row
+
+    def _rowcount(self, sql: str, params: tuple[Any, ...]) -> int:
+        return self.db.execute(sql, params).rowcount
+
+    def _lastrowid(self, sql: str, params: tuple[Any, ...]) -> int:
+        return int(self.db.execute(sql, params).lastrowid or 0)
+
+    async def _statement(self, sql: str) -> None:
+        await self._run(lambda: self.db.execute(sql))
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -123,10 +171,13 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
         new = not path.exists()
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+        # check_same_thread=False: the connection is only used from the event loop's
+        # thread, but a test or a tool may open the store on one loop and close it from
+        # another thread's; SQLite's serialized mode keeps that safe.
+        db = sqlite3.connect(str(path), isolation_level=None, timeout=0, check_same_thread=False)
         db.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
-            await db.execute(pragma)
+            db.execute(pragma)
         if new or path.stat().st_mode & 0o077:
             _restrict(path)
         store = cls(db, path)
@@ -134,10 +185,10 @@ class Store:
         return store
 
     async def close(self) -> None:
-        await self.db.close()
+        self.db.close()
 
     async def migrate(self) -> int:
-        await self.db.execute(
+        await self._statement(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
@@ -148,12 +199,18 @@ class Store:
             if version in done:
                 continue
             # executescript commits; wrap so a failing migration leaves nothing half-applied.
-            await self.db.executescript(
+            script = (
                 "BEGIN IMMEDIATE;\n"
                 + sql
                 + f"\nINSERT INTO schema_version VALUES ({version}, '{name}', datetime('now'));"
                 + "\nCOMMIT;"
             )
+            try:
+                await self._run(lambda script=script: self.db.executescript(script))
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
             current = version
         for suffix in ("-wal", "-shm"):
             p = Path(str(self.path) + suffix)
@@ -167,27 +224,29 @@ class Store:
 
     # Thin helpers so the per-table modules stay short.
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.db.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        args = tuple(params)
+        return await self._run(lambda: self._fetchone(sql, args))
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.db.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        args = tuple(params)
+        return await self._run(lambda: self._fetchall(sql, args))
 
     async def execute(self, sql: str, params: Iterable[Any] = (), *, content: bool = True) -> int:
         """Run one statement in autocommit mode; returns the row count. `content=False`
         only for tables no public representation shows (the inbox queue)."""
+        args = tuple(params)
         try:
-            async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
-                return cur.rowcount
+            async with self._writing():
+                return await self._run(lambda: self._rowcount(sql, args))
         finally:
             if content:
                 self.generation += 1
 
     async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
+        args = tuple(params)
         try:
-            async with self._writing(), self.db.execute(sql, tuple(params)) as cur:
-                return int(cur.lastrowid or 0)
+            async with self._writing():
+                return await self._run(lambda: self._lastrowid(sql, args))
         finally:
             self.generation += 1
 
@@ -196,7 +255,7 @@ class Store:
     ) -> None:
         batch = [tuple(r) for r in rows]
         async with self.transaction(content=content):
-            await self.db.executemany(sql, batch)
+            self.db.executemany(sql, batch)  # inside BEGIN IMMEDIATE: never busy
 
     def in_transaction(self) -> bool:
         """Whether the calling task is inside transaction()."""
@@ -209,35 +268,38 @@ class Store:
             raise RuntimeError("savepoint() outside a transaction")
         self._savepoints += 1
         name = f"fv_sp{self._savepoints}"
-        await self.db.execute(f"SAVEPOINT {name}")
+        self.db.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            await self.db.execute(f"ROLLBACK TO {name}")
-            await self.db.execute(f"RELEASE {name}")
+            self.db.execute(f"ROLLBACK TO {name}")
+            self.db.execute(f"RELEASE {name}")
             raise
         finally:
             self._savepoints -= 1
-        await self.db.execute(f"RELEASE {name}")
+        self.db.execute(f"RELEASE {name}")
 
     @asynccontextmanager
     async def transaction(self, *, content: bool = True) -> AsyncIterator[Store]:
-        """BEGIN IMMEDIATE … COMMIT, holding the write lock. Nested use joins the outer one.
-        Callers must not await unrelated network I/O inside."""
+        """BEGIN IMMEDIATE … COMMIT, holding the write lock. Nested use is a savepoint of
+        the outer one (its error undoes its own writes only, as it would alone). Callers
+        must not await network I/O inside (the inbox worker's batches: net.client.offline)."""
         task = asyncio.current_task()
         if self._owner is not None and self._owner is task:
-            yield self
+            async with self.savepoint():
+                yield self
             return
         async with self._writing():
-            await self.db.execute("BEGIN IMMEDIATE")
+            await self._statement("BEGIN IMMEDIATE")
             try:
                 yield self
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 if content:
                     self.generation += 1
                 raise
-            await self.db.execute("COMMIT")
+            self.db.execute("COMMIT")  # WAL: the writer already holds the lock
             if content:
                 self.generation += 1
 

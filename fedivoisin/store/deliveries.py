@@ -1,7 +1,7 @@
 """The durable delivery queue: one row per (activity, inbox), written before we answer.
 
 Outcomes are written in batches (one transaction per batch) because a fan-out to thousands
-of inboxes would otherwise spend more time in aiosqlite hops than in HTTP.
+of inboxes would otherwise spend more time in commits than in HTTP.
 """
 
 from __future__ import annotations

@@ -68,11 +68,12 @@ async def enqueue(
 class _GroupCommit:
     """Rows submitted while a commit is in flight are written together by the next one.
 
-    Why (bench/inbox_bench.py, docs/performance.md "Inbox"): one aiosqlite statement costs
-    two thread hops under the store's write lock, and at inbox load those hops, not SQLite,
-    bounded the accept rate. A batch costs four hops (BEGIN, a SELECT of the ids already
-    there, one executemany, COMMIT) whatever its size; a batch of one is a single autocommit
-    INSERT, as before. No batching delay is added: a lone request is committed at once.
+    Why (bench/inbox_bench.py, docs/performance.md "Inbox"): a commit per row bounded the
+    accept rate (then through aiosqlite's thread hops, now through WAL writes; on
+    PostgreSQL through round trips). A batch costs four statements (BEGIN, a SELECT of the
+    ids already there, one executemany, COMMIT) whatever its size; a batch of one is a
+    single autocommit INSERT. No batching delay is added: a lone request is committed at
+    once.
 
     Safety: a caller's future resolves only after the COMMIT containing its row. If the
     batch fails, every caller in it gets the exception (so a peer is never told 202 for a
@@ -85,6 +86,11 @@ class _GroupCommit:
         self.task: asyncio.Task[None] | None = None
 
     async def submit(self, row: tuple[object, ...]) -> bool:
+        if self.store.in_transaction():
+            # The caller holds the write lock (the inbox worker's batch delivering to a
+            # local inbox): the flush task would wait for it forever. Join the caller's
+            # transaction instead; its COMMIT is the one that counts.
+            return (await _insert_batch(self.store, [row]))[0]
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.waiting.append((row, future))
         if self.task is None or self.task.done():

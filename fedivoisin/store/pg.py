@@ -241,9 +241,11 @@ class PgStore(Store):
 
     @asynccontextmanager
     async def transaction(self, *, content: bool = True) -> AsyncIterator[Store]:
-        """One pooled connection for the task until COMMIT; nested use joins it."""
-        if self._current() is not None:
-            yield self
+        """One pooled connection for the task until COMMIT; nested use is a savepoint."""
+        current = self._current()
+        if current is not None:
+            async with current.transaction():
+                yield self
             return
         async with self.pool.connection() as conn:
             token = self._tx.set((asyncio.current_task(), conn))  # type: ignore[arg-type]

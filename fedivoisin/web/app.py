@@ -111,8 +111,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
             await backfill(store)  # objects stored before the hashtag index (migration 107)
         except BaseException:
-            # aiosqlite's thread is not a daemon: a failed start-up that left it open kept
-            # the process alive forever instead of exiting (issue 17).
+            # Close whatever opened: a database thread left open by a failed start-up once
+            # kept the process alive forever instead of exiting (issue 17).
             await store.close()
             raise
         if settings.allow_private_networks:

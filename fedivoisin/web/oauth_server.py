@@ -3,7 +3,7 @@
 Why authlib: it implements RFC 6749 (grants, client authentication, error responses),
 RFC 7636 (PKCE) and RFC 7009 (revocation) carefully and is widely used; hand-written
 OAuth grammar is where subtle holes hide. Its framework-agnostic server is synchronous,
-while our store is async (aiosqlite), so this adapter works in three steps per request:
+while our store is async, so this adapter works in three steps per request:
 prefetch what authlib may ask for (the client, the code, the token, the user), run
 authlib's synchronous logic against that snapshot, then apply the writes it asked for
 (save a token, consume a code) — consuming the code is an atomic DELETE, so a code

@@ -26,6 +26,7 @@ from ..store import follows as follow_store
 from ..store import inbox_queue as queue
 from ..store import mastodon as mastodon_store
 from ..store.inbox_queue import Received
+from ..store.memo import batch_memo
 from .context import Ctx, Ignored, Refused
 from .dispatch import dispatch
 
@@ -173,7 +174,7 @@ class InboxWorker:
         finished: list[tuple[Received, str]] = []
         started = time.perf_counter()
         async with store.transaction():
-            with offline():
+            with offline(), batch_memo():
                 for row in rows:
                     if time.perf_counter() - started > BATCH_SECONDS:
                         break  # the rest stays pending: the next batch takes it

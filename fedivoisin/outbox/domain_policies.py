@@ -16,6 +16,7 @@ from ..protocol.actors import host_of
 from ..protocol.blocklist import BlocklistError, DomainPolicy, parse_csv, parse_severity
 from ..runtime import Runtime
 from ..store import blocks as block_store
+from ..store.memo import memoised
 
 log = logging.getLogger("fedivoisin.moderation")
 MAX_LIST_BYTES = 2 * 1_048_576
@@ -104,15 +105,20 @@ async def silence_actor(rt: Runtime, actor_uri: str, reason: str) -> None:
 
 async def actor_silenced(rt: Runtime, actor_uri: str) -> bool:
     """The account itself or its domain is silenced."""
-    return await block_store.actor_silenced(rt.store, actor_uri) or await is_silenced(
-        rt, host_of(actor_uri)
-    )
+    if await memoised(
+        ("actor_silenced", actor_uri), lambda: block_store.actor_silenced(rt.store, actor_uri)
+    ):
+        return True
+    return await is_silenced(rt, host_of(actor_uri))
 
 
 async def _in(rt: Runtime, condition: str, host: str) -> bool:
     if not host:
         return False
-    return block_store.is_blocked_in(await block_store.hosts_where(rt.store, condition), host)
+    hosts = await memoised(
+        ("hosts_where", condition), lambda: block_store.hosts_where(rt.store, condition)
+    )
+    return block_store.is_blocked_in(hosts, host)
 
 
 async def is_silenced(rt: Runtime, host: str) -> bool:

@@ -36,21 +36,39 @@ def refs(value: Any) -> list[str]:
 first_ref = first_id
 
 
+def _collect(doc: Mapping[str, Any], seen: dict[str, None]) -> None:
+    """Add the ids of doc's address fields to seen (insertion-ordered, Public folded).
+    Inlined rather than built on refs(): the inbox worker calls this several times per
+    activity (docs/performance.md "Inbox processing")."""
+    for f in ADDRESS_FIELDS:
+        value = doc.get(f)
+        if value is None:
+            continue
+        for item in value if isinstance(value, list) else (value,):
+            r = item if isinstance(item, str) else ref(item)
+            if r:
+                seen[PUBLIC if r in PUBLIC_ALIASES else r] = None
+
+
 def addressees(doc: Mapping[str, Any], *, include_object: bool = True) -> list[str]:
     """Every IRI the document is addressed to (to, cc, bto, bcc, audience), deduplicated."""
     seen: dict[str, None] = {}
-    for f in ADDRESS_FIELDS:
-        for r in refs(doc.get(f)):
-            seen[PUBLIC if r in PUBLIC_ALIASES else r] = None
+    _collect(doc, seen)
     obj = doc.get("object")
     if include_object and isinstance(obj, dict):
-        for r in addressees(obj, include_object=False):
-            seen[r] = None
+        _collect(obj, seen)
     return list(seen)
 
 
 def is_public(doc: Mapping[str, Any]) -> bool:
-    return PUBLIC in addressees(doc)
+    seen: dict[str, None] = {}
+    _collect(doc, seen)
+    if PUBLIC in seen:
+        return True
+    obj = doc.get("object")
+    if isinstance(obj, dict):
+        _collect(obj, seen)
+    return PUBLIC in seen
 
 
 def is_listed_public(doc: Mapping[str, Any]) -> bool:

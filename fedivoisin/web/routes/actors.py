@@ -47,8 +47,8 @@ async def actor(request: Request) -> Response:
             shared=render_cache.shareable(request),
         )
 
-    # A browser: the community's page or the person's profile (web/pages/). Not cached
-    # here: it depends on the viewer (members see more) and on every post of the community.
+    # A browser: the community's page or the person's profile (web/pages/); a visitor's
+    # rendering comes from the same render cache (pages/responses.anonymous_page).
     from ..pages.routes import actor_page
 
     return await actor_page(request, await actor_store.require_actor(rt.store, slug))

@@ -104,10 +104,13 @@ def _remember_locale(request: Request, response: Response) -> None:
         response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 86400, samesite="lax", httponly=True)
 
 
+#: What a cached page's builder returns: (template, data, when it lapses by itself or None).
+Built = tuple[str, dict[str, Any], float | None]
+
+
 async def anonymous_page(
     request: Request,
-    template: str,
-    build: Callable[[], Awaitable[tuple[dict[str, Any], float | None]]],
+    build: Callable[[], Awaitable[Built]],
     *,
     scopes: Sequence[str],
     variant: Hashable = None,
@@ -117,7 +120,8 @@ async def anonymous_page(
     Why it may be shared: for a visitor who is not signed in the body depends only on the
     data, the locale and the path (`render` is pure), and the data only on the database
     (versioned by `scopes`) and the clock (`build` returns when its listing next changes by
-    itself). The caller has checked that nobody is signed in: members-only or
+    itself). `build` reads everything it shows, including the actor or object itself, so
+    a cached answer costs no database read at all. The caller has checked that nobody is signed in: members-only or
     followers-only content never enters this cache, because `build` fetches public rows
     only. `variant` names what else in the request changes the data (a page cursor).
     Conditional GETs get 304 without rendering."""
@@ -126,7 +130,7 @@ async def anonymous_page(
     path = request.url.path
 
     async def rendered() -> Rendered:
-        data, lapses = await build()
+        template, data, lapses = await build()
         data.setdefault("meta", {})
         data["path"] = path
         body = render(template, locale, site=site_name(rt), default_zone=DEFAULT_ZONE, **data)
@@ -139,7 +143,7 @@ async def anonymous_page(
         )
 
     response = await render_cache.respond(
-        request, key=("page", template, path, locale, variant), scopes=scopes, render=rendered
+        request, key=("page", path, locale, variant), scopes=scopes, render=rendered
     )
     _remember_locale(request, response)
     return response

@@ -25,7 +25,7 @@ from ..routes.common import after_token, page_cursor, runtime
 from . import views
 from .models import title_of
 from .render import gettext_for
-from .responses import anonymous_page, error_page, page, viewer_of
+from .responses import Built, anonymous_page, error_page, page, viewer_of
 
 _CSS: bytes | None = None
 
@@ -72,31 +72,34 @@ def _actor_meta(rt: Any, actor: LocalActor) -> dict[str, Any]:
     return meta
 
 
-async def actor_page(request: Request, actor: LocalActor) -> Response:
+async def actor_page(request: Request, slug: str) -> Response:
     """A community's page or a person's/organisation's profile.
 
     A visitor who is not signed in gets the rendering kept in the render cache, rebuilt
     when the actor's row, its objects, members, followers or relays change (content
-    versions `slug:<slug>` and the actor's URI) or when a listing lapses by itself. The
-    actor row is read again inside the render, after the version."""
+    versions `slug:<slug>` and the actor's URI) or when a listing lapses by itself; the
+    actor is read inside the render (an unknown slug raises NotFound there: nothing is
+    stored)."""
     rt = runtime(request)
     viewer = await viewer_of(request)
-    slug = actor.slug
-    cursor = None if actor.is_community else page_cursor(request)
-
-    async def build() -> tuple[dict[str, Any], float | None]:
-        fresh = await actor_store.require_actor(rt.store, slug)
-        data = await _actor_data(rt, fresh, None, cursor)
-        lapses = await views.community_lapses(rt, fresh) if fresh.is_community else None
-        return data, lapses
-
     if viewer is None:
-        template = "community.html" if actor.is_community else "profile.html"
+        # A profile's page cursor: parsed before the render so bad input is a 400.
+        cursor = page_cursor(request)
+
+        async def build() -> Built:
+            actor = await actor_store.require_actor(rt.store, slug)
+            if actor.is_community:
+                data = await _actor_data(rt, actor, None, None)
+                return "community.html", data, await views.community_lapses(rt, actor)
+            return "profile.html", await _actor_data(rt, actor, None, cursor), None
+
         scopes = (f"slug:{slug}", rt.urls.actor(slug))
-        return await anonymous_page(request, template, build, scopes=scopes, variant=cursor)
-    data = await _actor_data(rt, actor, viewer, cursor)
+        return await anonymous_page(request, build, scopes=scopes, variant=cursor)
+    actor = await actor_store.require_actor(rt.store, slug)
     if actor.is_community:
+        data = await _actor_data(rt, actor, viewer, None)
         return await page(request, "community.html", data, personal=True)
+    data = await _actor_data(rt, actor, viewer, page_cursor(request))
     return await page(request, "profile.html", data)
 
 
@@ -139,7 +142,7 @@ async def _anonymous_object_page(request: Request, stored: StoredObject) -> Resp
     rt = runtime(request)
     locale = environment_locale(request)
 
-    async def build() -> tuple[dict[str, Any], float | None]:
+    async def build() -> Built:
         fresh = await activity_store.get_object(rt.store, stored.uri)
         if fresh is None or not fresh.public:
             raise NotFound("not found")
@@ -149,10 +152,10 @@ async def _anonymous_object_page(request: Request, stored: StoredObject) -> Resp
         data["meta"] = object_meta(rt, data, locale)
         now = rt.clock.now()
         moments = [t for t in (fresh.start_time, fresh.end_time) if t is not None and t > now]
-        return data, min(moments, default=None)
+        return "object.html", data, min(moments, default=None)
 
     scopes = [s for s in (stored.community_uri, stored.attributed_to) if s]
-    return await anonymous_page(request, "object.html", build, scopes=scopes)
+    return await anonymous_page(request, build, scopes=scopes)
 
 
 def environment_locale(request: Request) -> str:
@@ -198,18 +201,21 @@ def object_meta(rt: Any, data: dict[str, Any], locale: str) -> dict[str, Any]:
     }
 
 
-async def list_page(request: Request, actor: LocalActor, name: str) -> Response:
+async def list_page(request: Request, name: str) -> Response:
     """A community's paged list of events, offers, alerts, news or polls; a visitor's
-    rendering comes from the render cache like the community page."""
+    rendering comes from the render cache like the community page (the community is read
+    inside the render: a cached answer reads nothing)."""
+    from ..routes.community_collections import community_of
+
     rt = runtime(request)
     viewer = await viewer_of(request)
     cursor = page_cursor(request)
     after = cursor.after if cursor else None
     locale = environment_locale(request)
-    slug = actor.slug
+    slug = request.path_params["slug"]
 
     async def data_for(who: str | None) -> dict[str, Any]:
-        found = await actor_store.require_actor(rt.store, slug)
+        found = await community_of(request)
         items, next_after = await views.listing(rt, found, name, who, after=after)
         gettext = gettext_for(locale)
         titles = {
@@ -234,14 +240,14 @@ async def list_page(request: Request, actor: LocalActor, name: str) -> Response:
 
     if viewer is None:
 
-        async def build() -> tuple[dict[str, Any], float | None]:
+        async def build() -> Built:
             lapses = await listings.next_change(
                 rt.store, views.LISTINGS[name], rt.urls.actor(slug), rt.clock.now()
             )
-            return await data_for(None), lapses
+            return "list.html", await data_for(None), lapses
 
         scopes = (f"slug:{slug}", rt.urls.actor(slug))
-        return await anonymous_page(request, "list.html", build, scopes=scopes, variant=cursor)
+        return await anonymous_page(request, build, scopes=scopes, variant=cursor)
     return await page(request, "list.html", await data_for(viewer), personal=True)
 
 

@@ -148,7 +148,7 @@ def received_rows(start: int, stop_: int, owner: str) -> list[tuple[Any, ...]]:
             (
                 (aid, actor, actor, None, b"", t, "done", t),
                 (aid, actor, "Create", note, addressees, encode_document(activity), t),
-                (note, actor, addressees, orjson.dumps(obj).decode(), t),
+                (note, actor, addressees, encode_document(obj), t),  # as the store does
                 (owner, aid, t),
             )
         )
@@ -158,6 +158,7 @@ def received_rows(start: int, stop_: int, owner: str) -> list[tuple[Any, ...]]:
 def local_rows(start: int, stop_: int, origin: str) -> list[tuple[Any, ...]]:
     """Rows of local objects (mixed kinds, in the community) and their Create activities."""
     from fedivoisin.store.activities import encode_document
+    from fedivoisin.store.lifecycle import lifecycle_of
 
     community = f"{origin}/actors/lilas"
     author = f"{origin}/actors/alice"
@@ -210,6 +211,7 @@ def local_rows(start: int, stop_: int, origin: str) -> list[tuple[Any, ...]]:
                     t,
                     start_time,
                     end_time,
+                    lifecycle_of(kind, obj, None),
                 ),
                 (oid + "/activity", author, oid, addressees, encode_document(activity), t),
             )
@@ -268,8 +270,8 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
             con.execute("BEGIN")
             con.executemany(
                 "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
-                " community_uri, document, published, start_time, end_time)"
-                " VALUES (?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?)",
+                " community_uri, document, published, start_time, end_time, lifecycle)"
+                " VALUES (?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?)",
                 [r[0] for r in rows],
             )
             con.executemany(

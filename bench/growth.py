@@ -258,6 +258,10 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
                 " document, published) VALUES (?, 'Note', 'note', ?, 0, 1, ?, ?, ?)",
                 [r[2] for r in rows],
             )
+            con.executemany(  # the store indexes hashtags on insert (store/hashtags.py)
+                "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, 'voisins')",
+                [(r[2][0],) for r in rows],
+            )
             con.executemany(
                 "INSERT INTO inbox_items (owner, activity_uri, received_at) VALUES (?, ?, ?)",
                 [r[3] for r in rows],
@@ -280,6 +284,10 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
                 [r[1] for r in rows],
             )
             con.execute("COMMIT")
+    # As a server that indexed hashtags on insert from the start: no start-up backfill.
+    con.execute(
+        "INSERT OR REPLACE INTO instance_settings (key, value) VALUES ('hashtags_backfilled', '1')"
+    )
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.execute("ANALYZE")
     con.close()

@@ -35,9 +35,27 @@ async def index(store: Store, object_uri: str, doc: dict[str, Any]) -> None:
 
 
 async def backfill(store: Store) -> int:
-    """Index the objects stored before the index existed (once: when it is empty)."""
-    if await store.fetchone("SELECT 1 FROM object_hashtags LIMIT 1") is not None:
+    """Index the objects stored before the index existed, once per database: a marker in
+    `instance_settings` says it was done (an instance with no hashtag at all used to scan
+    every object at every start-up; with received documents compressed that scan would
+    decompress them all)."""
+    from . import instance_settings
+
+    if await instance_settings.get(store, BACKFILLED) is not None:
         return 0
+    if await store.fetchone("SELECT 1 FROM object_hashtags LIMIT 1") is not None:
+        await instance_settings.put(store, BACKFILLED, "1")
+        return 0
+    done = await _backfill(store)
+    await instance_settings.put(store, BACKFILLED, "1")
+    return done
+
+
+#: The `instance_settings` key recording that `backfill` ran.
+BACKFILLED = "hashtags_backfilled"
+
+
+async def _backfill(store: Store) -> int:
     from .activities import decode_document
 
     # JSON text is filtered in SQL; a received object's compressed document (SQLite,

@@ -594,7 +594,7 @@ async def main() -> None:
     try:
         await wait_listening(static_port, servers["static"])
         for name in ("seed", "big"):
-            await wait_listening(port[name], servers[name])
+            await wait_listening(port[name], servers[name], timeout=180)  # a big file
         per = {
             n: targets(origin[n], tokens[n], mid_max_id(work / n / "fedivoisin.sqlite3"))
             for n in ("seed", "big")

@@ -148,7 +148,7 @@ def received_rows(start: int, stop_: int, owner: str) -> list[tuple[Any, ...]]:
             (
                 (aid, actor, actor, None, b"", t, "done", t),
                 (aid, actor, "Create", note, addressees, encode_document(activity), t),
-                (note, actor, addressees, orjson.dumps(obj).decode(), t),
+                (note, actor, addressees, encode_document(obj), t),  # as the store does
                 (owner, aid, t),
             )
         )
@@ -158,6 +158,7 @@ def received_rows(start: int, stop_: int, owner: str) -> list[tuple[Any, ...]]:
 def local_rows(start: int, stop_: int, origin: str) -> list[tuple[Any, ...]]:
     """Rows of local objects (mixed kinds, in the community) and their Create activities."""
     from fedivoisin.store.activities import encode_document
+    from fedivoisin.store.lifecycle import lifecycle_of
 
     community = f"{origin}/actors/lilas"
     author = f"{origin}/actors/alice"
@@ -210,6 +211,7 @@ def local_rows(start: int, stop_: int, origin: str) -> list[tuple[Any, ...]]:
                     t,
                     start_time,
                     end_time,
+                    lifecycle_of(kind, obj, None),
                 ),
                 (oid + "/activity", author, oid, addressees, encode_document(activity), t),
             )
@@ -256,6 +258,10 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
                 " document, published) VALUES (?, 'Note', 'note', ?, 0, 1, ?, ?, ?)",
                 [r[2] for r in rows],
             )
+            con.executemany(  # the store indexes hashtags on insert (store/hashtags.py)
+                "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, 'voisins')",
+                [(r[2][0],) for r in rows],
+            )
             con.executemany(
                 "INSERT INTO inbox_items (owner, activity_uri, received_at) VALUES (?, ?, ?)",
                 [r[3] for r in rows],
@@ -268,8 +274,8 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
             con.execute("BEGIN")
             con.executemany(
                 "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
-                " community_uri, document, published, start_time, end_time)"
-                " VALUES (?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?)",
+                " community_uri, document, published, start_time, end_time, lifecycle)"
+                " VALUES (?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?)",
                 [r[0] for r in rows],
             )
             con.executemany(
@@ -278,6 +284,10 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
                 [r[1] for r in rows],
             )
             con.execute("COMMIT")
+    # As a server that indexed hashtags on insert from the start: no start-up backfill.
+    con.execute(
+        "INSERT OR REPLACE INTO instance_settings (key, value) VALUES ('hashtags_backfilled', '1')"
+    )
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.execute("ANALYZE")
     con.close()
@@ -584,7 +594,7 @@ async def main() -> None:
     try:
         await wait_listening(static_port, servers["static"])
         for name in ("seed", "big"):
-            await wait_listening(port[name], servers[name])
+            await wait_listening(port[name], servers[name], timeout=180)  # a big file
         per = {
             n: targets(origin[n], tokens[n], mid_max_id(work / n / "fedivoisin.sqlite3"))
             for n in ("seed", "big")

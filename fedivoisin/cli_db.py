@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
+
 from .cli_commands import opened, settings_from
 from .config import ConfigError
 from .store import stats
@@ -169,17 +171,22 @@ async def _copy_table(src: Store, dst: Store, table: str, target: dict[str, str]
         if not rows:
             return n
         batch = [
-            tuple(_value(v, binary[i], text[i]) for i, v in enumerate(tuple(r)[1:])) for r in rows
+            tuple(_value(v, binary[i], text[i], names[i]) for i, v in enumerate(tuple(r)[1:]))
+            for r in rows
         ]
         await dst.executemany(insert, batch)
         n += len(batch)
         last = rows[-1][0]
 
 
-def _value(v: Any, binary: bool, text: bool) -> Any:
+def _value(v: Any, binary: bool, text: bool, column: str) -> Any:
     if binary and isinstance(v, str):
         return v.encode()
     if text and isinstance(v, bytes):
+        if column == "document":  # a received object's compressed JSON (SQLite only)
+            from .store.activities import decode_document
+
+            return orjson.dumps(decode_document(v)).decode()
         return v.decode("utf-8", "replace")
     return v
 

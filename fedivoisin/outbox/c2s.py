@@ -23,6 +23,7 @@ from . import events as event_rsvp
 from . import kinds as kind_rules
 from . import polls as poll_votes
 from . import reports as report_status
+from . import rsvp as rsvp_poll
 from .publish import new_id, publish
 
 ACTIVITY_TYPES = frozenset(
@@ -149,7 +150,10 @@ async def create(
         await check(rt, actor, obj, kind)
     activity.update({"type": "Create", "object": obj})
     expires = _expiry(kind, obj)
-    return await publish(rt, actor, activity, expires_at=expires)
+    published = await publish(rt, actor, activity, expires_at=expires)
+    if kind == "event":
+        await rsvp_poll.offer_to_mentioned(rt, obj)
+    return published
 
 
 def _validate(kind: str, obj: dict[str, Any]) -> None:

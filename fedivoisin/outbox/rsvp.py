@@ -3,7 +3,8 @@ does: their answer to a direct poll counts as participation.
 
 Flow (docs/vocabulary.md, "RSVP by poll"):
 1. A remote person replies to one of our events, or posts a Note that mentions the
-   event's organiser and links the event (its id in `inReplyTo`, a `tag` href or the text).
+   event's organiser and links the event (its id in `inReplyTo`, a `tag` href or the text),
+   or is mentioned by a new event of ours.
 2. The organiser sends that person, once per event, a direct `Question` (to: [person],
    a Mention tag, `inReplyTo` their Note) with three options: « Je viens », « Peut-être »,
    « Je ne viens pas », closing when the event starts.
@@ -27,6 +28,7 @@ from ..protocol.vocab import parse_object
 from ..protocol.vocab_render import mastodon_summary_for_event
 from ..runtime import Runtime
 from ..store import events as event_store
+from ..store import remote_actors as remote_store
 from ..store import rsvp as rsvp_store
 from ..store.activities import StoredObject
 from . import events, kinds
@@ -127,6 +129,39 @@ async def offer(rt: Runtime, event: StoredObject, person: str, reply_to: str | N
     await publish(rt, organiser, {"type": "Create", "object": question, "to": [person]})
     log.info("RSVP poll %s sent to %s for %s", question["id"], person, event.uri)
     return True
+
+
+#: At most this many people are asked by one event's mentions (a typo'd list of hundreds
+#: of handles must not turn into hundreds of direct messages).
+MAX_MENTIONED = 20
+
+
+async def offer_to_mentioned(rt: Runtime, obj: dict[str, Any]) -> int:
+    """A new event of ours that mentions remote people asks each of them, as a reply to
+    them would: their server shows the event as a post with a link and no "take part"
+    button, so the poll is how they can answer. Groups are not asked (a community does
+    not take part). Returns how many questions were sent."""
+    mentioned = [
+        ref(t.get("href"))
+        for t in as_list(obj.get("tag"))
+        if isinstance(t, dict) and t.get("type") == "Mention"
+    ]
+    people = [u for u in dict.fromkeys(mentioned) if u and not rt.urls.is_local(u)]
+    if not people:
+        return 0
+    event = await events.local_event(rt, ref(obj.get("id")))
+    if event is None or events.is_cancelled(event.document):
+        return 0
+    if event.start_time is not None and event.start_time <= rt.clock.now():
+        return 0
+    sent = 0
+    for person in people[:MAX_MENTIONED]:
+        known = await remote_store.get(rt.store, person)
+        if known is not None and known.type == "Group":
+            continue
+        if await offer(rt, event, person, None):
+            sent += 1
+    return sent
 
 
 async def on_vote(rt: Runtime, question: StoredObject, voter: str, choice: Any) -> bool:

@@ -11,6 +11,7 @@ import orjson
 
 from . import hashtags, versions
 from .db import Store
+from .lifecycle import lifecycle_of
 from .zdict import ZDICT_V1
 
 
@@ -74,11 +75,22 @@ def decode_document(value: str | bytes) -> dict[str, Any]:
     return doc
 
 
+def object_document_value(store: Store, doc: dict[str, Any], local: bool) -> str | bytes:
+    """How `objects.document` is stored. A received object is stored like activities
+    (orjson bytes, zlib with the preset dictionary when it pays) on SQLite: it is most of
+    what a received activity costs on disk (issue 16). Local objects stay JSON text, and
+    so does every object on PostgreSQL: SQL reads them (the Mastodon API's search, the
+    tombstone of a deleted account), and PostgreSQL compresses large values (TOAST)."""
+    if local or store.dialect == "postgres":
+        return orjson.dumps(doc).decode()
+    return encode_document(doc)
+
+
 def embed_object(doc: dict[str, Any], object_document: str | bytes | None) -> dict[str, Any]:
     """An activity stored with its object as a reference (object_ref) gets the current
     object row back in place of the id."""
     if object_document is not None:
-        doc["object"] = orjson.loads(object_document)
+        doc["object"] = decode_document(object_document)
     return doc
 
 
@@ -114,7 +126,7 @@ def _object(r: sqlite3.Row) -> StoredObject:
         orjson.loads(r["addressees"]),
         r["community_uri"],
         r["in_reply_to"],
-        orjson.loads(r["document"]),
+        decode_document(r["document"]),
         r["published"],
         r["updated"],
         r["deleted"],
@@ -236,13 +248,14 @@ async def upsert_object(
 ) -> None:
     await store.execute(
         "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
-        " community_uri, in_reply_to, document, published, updated, start_time, end_time)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
+        " lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(uri) DO UPDATE SET type = excluded.type, kind = excluded.kind,"
         " public = excluded.public, addressees = excluded.addressees,"
         " community_uri = coalesce(excluded.community_uri, objects.community_uri),"
         " document = excluded.document, updated = excluded.updated,"
-        " start_time = excluded.start_time, end_time = excluded.end_time",
+        " start_time = excluded.start_time, end_time = excluded.end_time,"
+        " lifecycle = excluded.lifecycle",
         (
             uri,
             type_,
@@ -253,11 +266,12 @@ async def upsert_object(
             orjson.dumps(addressees).decode(),
             community_uri,
             in_reply_to,
-            orjson.dumps(document).decode(),
+            object_document_value(store, document, local),
             published,
             updated,
             start_time,
             end_time,
+            lifecycle_of(kind, document, in_reply_to),
         ),
     )
     await hashtags.index(store, uri, document)

@@ -35,21 +35,48 @@ async def index(store: Store, object_uri: str, doc: dict[str, Any]) -> None:
 
 
 async def backfill(store: Store) -> int:
-    """Index the objects stored before the index existed (once: when it is empty)."""
-    if await store.fetchone("SELECT 1 FROM object_hashtags LIMIT 1") is not None:
+    """Index the objects stored before the index existed, once per database: a marker in
+    `instance_settings` says it was done (an instance with no hashtag at all used to scan
+    every object at every start-up; with received documents compressed that scan would
+    decompress them all)."""
+    from . import instance_settings
+
+    if await instance_settings.get(store, BACKFILLED) is not None:
         return 0
-    done = 0
-    rows = await store.fetchall(
-        "SELECT uri, document FROM objects WHERE document LIKE ?", ("%Hashtag%",)
-    )
+    if await store.fetchone("SELECT 1 FROM object_hashtags LIMIT 1") is not None:
+        await instance_settings.put(store, BACKFILLED, "1")
+        return 0
+    done = await _backfill(store)
+    await instance_settings.put(store, BACKFILLED, "1")
+    return done
+
+
+#: The `instance_settings` key recording that `backfill` ran.
+BACKFILLED = "hashtags_backfilled"
+
+
+async def _backfill(store: Store) -> int:
     from .activities import decode_document
 
-    for r in rows:
-        doc = decode_document(r["document"])
-        if isinstance(doc, dict) and names_of(doc):
-            await index(store, r["uri"], doc)
-            done += 1
-    return done
+    # JSON text is filtered in SQL; a received object's compressed document (SQLite,
+    # store/activities.object_document_value) can only be read here.
+    where = "document LIKE ?"
+    if store.dialect != "postgres":
+        where = "(typeof(document) = 'blob' OR document LIKE ?)"
+    done, last = 0, 0
+    while True:  # keyset batches: constant memory on a large table
+        rows = await store.fetchall(
+            f"SELECT id, uri, document FROM objects WHERE id > ? AND {where} ORDER BY id LIMIT 500",
+            (last, "%Hashtag%"),
+        )
+        if not rows:
+            return done
+        for r in rows:
+            doc = decode_document(r["document"])
+            if isinstance(doc, dict) and names_of(doc):
+                await index(store, r["uri"], doc)
+                done += 1
+        last = int(rows[-1]["id"])
 
 
 async def search(store: Store, prefix: str, limit: int) -> list[tuple[str, int]]:

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from .activities import StoredObject
+from .activities import StoredObject, decode_document
 from .activities import _object as row_to_object
 from .db import Store
 
@@ -292,11 +292,11 @@ async def own_votes(store: Store, question_uri: str, voter: str) -> set[str]:
     """Options the voter chose, from their own vote Notes (known at once, local or remote
     poll, before the poll's server has counted them)."""
     rows = await store.fetchall(
-        "SELECT json_extract(document, '$.name') AS name FROM objects WHERE in_reply_to = ?"
+        "SELECT document FROM objects WHERE in_reply_to = ?"
         " AND attributed_to = ? AND deleted IS NULL AND lifecycle = 'vote'",
         (question_uri, voter),
     )
-    return {str(r["name"]) for r in rows}
+    return {str(decode_document(r["document"]).get("name")) for r in rows}
 
 
 async def record_reblog(

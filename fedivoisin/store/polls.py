@@ -6,8 +6,7 @@ per voter and option. Duplicates are refused by the database, so redelivery is h
 
 from __future__ import annotations
 
-import orjson
-
+from .activities import decode_document, object_document_value
 from .db import Store
 
 
@@ -75,17 +74,19 @@ async def mark_closed(store: Store, question_uri: str, closed: str) -> bool:
     A compare-and-set on the whole document (the UPDATE names the text it read), so two
     processes closing the same poll at once cannot both win, on either engine."""
     for _ in range(5):
-        row = await store.fetchone("SELECT document FROM objects WHERE uri = ?", (question_uri,))
+        row = await store.fetchone(
+            "SELECT document, local FROM objects WHERE uri = ?", (question_uri,)
+        )
         if row is None:
             return False
         old = row["document"]
-        doc = orjson.loads(old)
+        doc = decode_document(old)
         if doc.get("closed") is not None:
             return False
         doc["closed"] = closed
         n = await store.execute(
-            "UPDATE objects SET document = ? WHERE uri = ? AND document = ?",
-            (orjson.dumps(doc).decode(), question_uri, old),
+            "UPDATE objects SET document = ?, lifecycle = 'closed' WHERE uri = ? AND document = ?",
+            (object_document_value(store, doc, bool(row["local"])), question_uri, old),
         )
         if n > 0:
             return True

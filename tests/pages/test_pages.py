@@ -228,3 +228,9 @@ async def test_probe_no_members_or_followers_only_text_for_anonymous_or_non_memb
     member = "\n".join(found["member"].values())
     assert SECRET in member and "Note aux membres" in member
     assert FOLLOWERS_SECRET in member  # alice wrote it
+    # After the member's crawl, a visitor again: the shared page cache holds nothing secret.
+    for url, body in (await _crawl(instance, start, viewers["anonymous"])).items():
+        assert SECRET not in body and FOLLOWERS_SECRET not in body, url
+    for entry in instance.rt.caches["render_cache"]._entries.values():
+        body = entry.rendered.body.decode(errors="replace")
+        assert SECRET not in body and FOLLOWERS_SECRET not in body

@@ -138,3 +138,64 @@ async def _true(value: Any) -> bool:
 
 async def _eq(awaitable: Any, expected: Any) -> bool:
     return bool(await awaitable == expected)
+
+
+async def test_an_event_that_mentions_someone_asks_them_directly(instance: Instance) -> None:
+    """The other trigger of item 4: the organiser mentions a Mastodon user in a new event;
+    that person (not a local resident) gets the direct Question, once."""
+    from tests.kinds.helpers import post
+
+    from .world import event_body
+
+    w = await build(instance)
+    lilas = w.lilas
+    async with RecordingPeer() as peer:
+        camille = peer.add_actor("/users/camille")
+        tags = [
+            {"type": "Mention", "href": camille, "name": "@camille@peer"},
+            {"type": "Mention", "href": instance.actor("bruno"), "name": "@bruno"},
+        ]
+        body = event_body(lilas, name="Atelier vélo", tag=tags)
+        body["cc"] = [*body["cc"], camille]
+        made = await post(instance, "alice", w.tokens["alice"], body)
+        event = made["object"]["id"]
+        got = await peer.wait_for_post(
+            lambda p: p.json()["type"] == "Create" and p.json()["object"]["type"] == "Question"
+        )
+        question = got.json()["object"]
+        assert question["to"] == [camille] and question["attributedTo"] == instance.actor("alice")
+        assert "Atelier vélo" in question["content"] and event in question["content"]
+        assert [o["name"] for o in question["oneOf"]] == [
+            "Je viens",
+            "Peut-être",
+            "Je ne viens pas",
+        ]
+        # The event reached camille too (she was mentioned and in cc).
+        assert peer.received(
+            lambda p: p.json()["type"] == "Create" and p.json()["object"]["id"] == event
+        )
+        # An Update of the event asks nobody again.
+        await post(
+            instance,
+            "alice",
+            w.tokens["alice"],
+            {"type": "Update", "object": {"id": event, "name": "Atelier vélo (salle B)"}},
+        )
+        await peer.wait_for_post(
+            lambda p: p.json()["type"] == "Update" and p.json()["object"]["id"] == event
+        )
+        questions = peer.received(
+            lambda p: p.json()["type"] == "Create" and p.json()["object"]["type"] == "Question"
+        )
+        assert len(questions) == 1
+
+        # Her vote counts as participation, as for a reply-triggered question.
+        inbox = instance.actor("alice") + "/inbox"
+        alice = instance.actor("alice")
+        vote = {"type": "Note", "name": "Je viens", "inReplyTo": question["id"], "to": [alice]}
+        await peer.deliver(inbox, create(peer, camille, vote, "m1"))
+
+        async def going() -> bool:
+            return await event_store.get(instance.rt.store, event, camille) is not None
+
+        await wait_for(going)

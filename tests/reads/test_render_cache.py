@@ -208,3 +208,39 @@ async def test_a_write_by_another_process_shows_within_the_version_ttl(
         return bool(r.json()["name"] == "Les Lilas (A et B)")
 
     await wait_for(renamed, timeout=5)
+
+
+async def test_large_cached_answers_are_sent_gzipped_when_the_client_accepts_it(
+    instance: Instance,
+) -> None:
+    """The calendar and the feed are compressed once per rendering, not per request; a
+    client without gzip gets the same content as is; each coding has its own strong tag."""
+    lilas, alice = await setup(instance)
+    for i in range(12):
+        await posted(
+            instance,
+            alice,
+            {**EVENT, "name": f"Atelier {i}", "to": [PUBLIC], "audience": lilas},
+        )
+    for url in (
+        instance.urls.collection("les-lilas", "events.ics"),
+        instance.urls.collection("les-lilas", "feed.atom"),
+    ):
+        plain = await get(instance, url, **{"Accept-Encoding": "identity"})
+        zipped = await get(instance, url, **{"Accept-Encoding": "gzip, deflate"})
+        assert "content-encoding" not in plain.headers
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.content == plain.content  # httpx decodes: the same content
+        assert zipped.num_bytes_downloaded < plain.num_bytes_downloaded / 3
+        assert (
+            "Accept-Encoding" in zipped.headers["vary"]
+            and "Accept-Encoding" in plain.headers["vary"]
+        )
+        assert zipped.headers["etag"] != plain.headers["etag"]
+        renders = cache(instance).renders
+        for tag in (zipped.headers["etag"], plain.headers["etag"]):
+            again = await get(instance, url, **{"Accept-Encoding": "gzip", "If-None-Match": tag})
+            assert again.status_code == 304
+        refused = await get(instance, url, **{"Accept-Encoding": "gzip;q=0, identity"})
+        assert "content-encoding" not in refused.headers and refused.content == plain.content
+        assert cache(instance).renders == renders

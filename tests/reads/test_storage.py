@@ -50,6 +50,60 @@ async def test_a_received_create_stores_its_object_once(instance_factory: Any) -
     assert stored is not None and stored.document["object"]["content"] == made["object"]["content"]
     bodies = await n.b.rt.store.fetchall("SELECT length(body) FROM received WHERE state = 'done'")
     assert bodies and all(r[0] == 0 for r in bodies)
+    # The object row itself: compressed on SQLite (JSON text on PostgreSQL, which TOASTs).
+    obj_row = await n.b.rt.store.fetchone(
+        "SELECT document FROM objects WHERE uri = ?", (made["object"]["id"],)
+    )
+    if n.b.rt.store.dialect == "sqlite":
+        assert isinstance(obj_row["document"], bytes) and obj_row["document"][:1] != b"{"
+        assert len(obj_row["document"]) < len(made["object"]["content"]) / 10
+    assert activity_store.decode_document(obj_row["document"]) == stored.document["object"]
+    fetched = await activity_store.get_object(n.b.rt.store, made["object"]["id"])
+    assert fetched is not None and fetched.document == stored.document["object"]
+
+
+def test_lifecycle_written_by_the_store_matches_the_migration_rules() -> None:
+    """Migration 127 fills `lifecycle` of existing rows with SQL; new rows get it from
+    store/lifecycle.py. Both must agree, or a listing would change after an upgrade."""
+    import re
+    import sqlite3
+
+    import orjson
+
+    from fedivoisin.store.lifecycle import lifecycle_of
+
+    sql = (
+        Path(activity_store.__file__).parent / "migrations" / "127_object_lifecycle.sql"
+    ).read_text()
+    case = re.search(r"SET lifecycle = (CASE kind.*?END);", sql, re.S)
+    assert case is not None
+    cases: list[tuple[str, dict[str, Any], str | None]] = [
+        ("proposal", {}, None),
+        ("proposal", {"proposalStatus": "Reserved"}, None),
+        ("proposal", {"proposalStatus": ""}, None),
+        ("report", {"reportStatus": "acknowledged"}, None),
+        ("report", {}, None),
+        ("alert", {"msgType": "Cancel"}, None),
+        ("alert", {"msgType": "Alert"}, None),
+        ("event", {"eventStatus": "EventCancelled"}, None),
+        ("event", {"status": "CANCELLED"}, None),
+        ("event", {"eventStatus": "EventScheduled"}, None),
+        ("poll", {"closed": "2026-01-01T00:00:00Z"}, None),
+        ("poll", {"closed": None}, None),
+        ("poll", {}, None),
+        ("note", {"name": "Jeudi"}, "https://x.example/q/1"),
+        ("note", {"name": "Jeudi", "content": "<p>x</p>"}, "https://x.example/q/1"),
+        ("note", {"name": "Jeudi"}, None),
+        ("note", {"name": 3}, "https://x.example/q/1"),
+        ("news", {"name": "x"}, None),
+    ]
+    con = sqlite3.connect(":memory:")
+    for kind, doc, reply in cases:
+        expected = con.execute(
+            f"SELECT {case.group(1)} FROM (SELECT ? AS kind, ? AS document, ? AS in_reply_to)",
+            (kind, orjson.dumps(doc).decode(), reply),
+        ).fetchone()[0]
+        assert lifecycle_of(kind, doc, reply) == expected, (kind, doc, reply)
 
 
 def test_large_documents_are_compressed_and_read_back() -> None:

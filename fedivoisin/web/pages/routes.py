@@ -13,17 +13,19 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...errors import NotFound
+from ...errors import Gone, NotFound
 from ...protocol.documents import AS2_CONTENT_TYPE
 from ...protocol.vocab import parse_object
 from ...store import activities as activity_store
+from ...store import actors as actor_store
+from ...store import listings
 from ...store.activities import StoredObject
 from ...store.actors import LocalActor
 from ..routes.common import after_token, page_cursor, runtime
 from . import views
 from .models import title_of
 from .render import gettext_for
-from .responses import error_page, page, viewer_of
+from .responses import Built, anonymous_page, error_page, page, viewer_of
 
 _CSS: bytes | None = None
 
@@ -55,10 +57,7 @@ async def home(request: Request) -> Response:
     return await page(request, "home.html", data)
 
 
-async def actor_page(request: Request, actor: LocalActor) -> Response:
-    """A community's page or a person's/organisation's profile."""
-    rt = runtime(request)
-    viewer = await viewer_of(request)
+def _actor_meta(rt: Any, actor: LocalActor) -> dict[str, Any]:
     handle = f"@{actor.slug}@{rt.urls.domain}"
     meta: dict[str, Any] = {
         "title": actor.name or actor.slug,
@@ -69,16 +68,52 @@ async def actor_page(request: Request, actor: LocalActor) -> Response:
         "creator": handle,
     }
     if actor.is_community:
-        data = await views.community(rt, actor, viewer)
         meta["feeds"] = _feeds(rt, actor.slug)
-        data["meta"] = meta
-        return await page(request, "community.html", data, personal=viewer is not None)
-    cursor = page_cursor(request)
-    data = await views.profile(rt, actor, cursor.after if cursor else None)
-    next_after = data.pop("next_after")
-    data["next"] = after_token(next_after) if next_after else None
-    data["meta"] = meta
+    return meta
+
+
+async def actor_page(request: Request, slug: str) -> Response:
+    """A community's page or a person's/organisation's profile.
+
+    A visitor who is not signed in gets the rendering kept in the render cache, rebuilt
+    when the actor's row, its objects, members, followers or relays change (content
+    versions `slug:<slug>` and the actor's URI) or when a listing lapses by itself; the
+    actor is read inside the render (an unknown slug raises NotFound there: nothing is
+    stored)."""
+    rt = runtime(request)
+    viewer = await viewer_of(request)
+    if viewer is None:
+        # A profile's page cursor: parsed before the render so bad input is a 400.
+        cursor = page_cursor(request)
+
+        async def build() -> Built:
+            actor = await actor_store.require_actor(rt.store, slug)
+            if actor.is_community:
+                data = await _actor_data(rt, actor, None, None)
+                return "community.html", data, await views.community_lapses(rt, actor)
+            return "profile.html", await _actor_data(rt, actor, None, cursor), None
+
+        scopes = (f"slug:{slug}", rt.urls.actor(slug))
+        return await anonymous_page(request, build, scopes=scopes, variant=cursor)
+    actor = await actor_store.require_actor(rt.store, slug)
+    if actor.is_community:
+        data = await _actor_data(rt, actor, viewer, None)
+        return await page(request, "community.html", data, personal=True)
+    data = await _actor_data(rt, actor, viewer, page_cursor(request))
     return await page(request, "profile.html", data)
+
+
+async def _actor_data(
+    rt: Any, actor: LocalActor, viewer: str | None, cursor: Any
+) -> dict[str, Any]:
+    if actor.is_community:
+        data = await views.community(rt, actor, viewer)
+    else:
+        data = await views.profile(rt, actor, cursor.after if cursor else None)
+        next_after = data.pop("next_after")
+        data["next"] = after_token(next_after) if next_after else None
+    data["meta"] = _actor_meta(rt, actor)
+    return data
 
 
 async def object_page(request: Request, stored: StoredObject) -> Response:
@@ -89,11 +124,38 @@ async def object_page(request: Request, stored: StoredObject) -> Response:
         return await error_page(request, 410, "gone")
     if not await views.visible(rt, stored, viewer):
         return await error_page(request, 404, "not found")
+    if viewer is None and stored.public and stored.local and stored.kind != "report":
+        return await _anonymous_object_page(request, stored)
     data = await views.item(rt, stored, viewer)
     data["meta"] = object_meta(rt, data, environment_locale(request))
     return await page(
         request, "object.html", data, personal=viewer is not None or not stored.public
     )
+
+
+async def _anonymous_object_page(request: Request, stored: StoredObject) -> Response:
+    """A public local object's page for a visitor, rendered once per change of the object
+    (its row's writes bump its community's and its author's versions). The object is read
+    again after the version (inside the render), so an entry never holds content older than
+    its version, nor an object that stopped being public meanwhile. Reports are left out:
+    their page shows the status replies, which other rows hold."""
+    rt = runtime(request)
+    locale = environment_locale(request)
+
+    async def build() -> Built:
+        fresh = await activity_store.get_object(rt.store, stored.uri)
+        if fresh is None or not fresh.public:
+            raise NotFound("not found")
+        if fresh.deleted is not None:
+            raise Gone("gone")
+        data = await views.item(rt, fresh, None)
+        data["meta"] = object_meta(rt, data, locale)
+        now = rt.clock.now()
+        moments = [t for t in (fresh.start_time, fresh.end_time) if t is not None and t > now]
+        return "object.html", data, min(moments, default=None)
+
+    scopes = [s for s in (stored.community_uri, stored.attributed_to) if s]
+    return await anonymous_page(request, build, scopes=scopes)
 
 
 def environment_locale(request: Request) -> str:
@@ -139,34 +201,54 @@ def object_meta(rt: Any, data: dict[str, Any], locale: str) -> dict[str, Any]:
     }
 
 
-async def list_page(request: Request, actor: LocalActor, name: str) -> Response:
-    """A community's paged list of events, offers, alerts, news or polls."""
+async def list_page(request: Request, name: str) -> Response:
+    """A community's paged list of events, offers, alerts, news or polls; a visitor's
+    rendering comes from the render cache like the community page (the community is read
+    inside the render: a cached answer reads nothing)."""
+    from ..routes.community_collections import community_of
+
     rt = runtime(request)
     viewer = await viewer_of(request)
     cursor = page_cursor(request)
     after = cursor.after if cursor else None
-    items, next_after = await views.listing(rt, actor, name, viewer, after=after)
-    gettext = gettext_for(environment_locale(request))
-    titles = {
-        "events": gettext("Upcoming events"),
-        "offers": gettext("Offers and requests"),
-        "alerts": gettext("Active alerts"),
-        "news": gettext("Latest news"),
-        "polls": gettext("Open polls"),
-    }
-    data = {
-        "actor": views.actor_info(rt, actor),
-        "items": items,
-        "first": after is None,
-        "next": after_token(next_after) if next_after else None,
-        "meta": {
-            "title": f"{titles[name]} · {actor.name}",
-            "url": rt.urls.collection(actor.slug, name),
-            "alternate": rt.urls.collection(actor.slug, name),
-            "feeds": _feeds(rt, actor.slug),
-        },
-    }
-    return await page(request, "list.html", data, personal=viewer is not None)
+    locale = environment_locale(request)
+    slug = request.path_params["slug"]
+
+    async def data_for(who: str | None) -> dict[str, Any]:
+        found = await community_of(request)
+        items, next_after = await views.listing(rt, found, name, who, after=after)
+        gettext = gettext_for(locale)
+        titles = {
+            "events": gettext("Upcoming events"),
+            "offers": gettext("Offers and requests"),
+            "alerts": gettext("Active alerts"),
+            "news": gettext("Latest news"),
+            "polls": gettext("Open polls"),
+        }
+        return {
+            "actor": views.actor_info(rt, found),
+            "items": items,
+            "first": after is None,
+            "next": after_token(next_after) if next_after else None,
+            "meta": {
+                "title": f"{titles[name]} · {found.name}",
+                "url": rt.urls.collection(slug, name),
+                "alternate": rt.urls.collection(slug, name),
+                "feeds": _feeds(rt, slug),
+            },
+        }
+
+    if viewer is None:
+
+        async def build() -> Built:
+            lapses = await listings.next_change(
+                rt.store, views.LISTINGS[name], rt.urls.actor(slug), rt.clock.now()
+            )
+            return "list.html", await data_for(None), lapses
+
+        scopes = (f"slug:{slug}", rt.urls.actor(slug))
+        return await anonymous_page(request, build, scopes=scopes, variant=cursor)
+    return await page(request, "list.html", await data_for(viewer), personal=True)
 
 
 async def stylesheet(request: Request) -> Response:

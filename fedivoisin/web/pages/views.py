@@ -198,6 +198,19 @@ async def community(rt: Runtime, actor: LocalActor, viewer: str | None) -> dict[
     return data
 
 
+async def community_lapses(rt: Runtime, actor: LocalActor) -> float | None:
+    """When the community page's public sections next change by themselves (an event
+    starts, an alert or offer expires, a poll closes): its cached rendering lapses then."""
+    cid = rt.urls.actor(actor.slug)
+    now = rt.clock.now()
+    moments = [
+        await listings.next_change(rt.store, lst, cid, now)
+        for _, lst, _ in SECTIONS
+        if lst.leaves is not None
+    ]
+    return min((m for m in moments if m is not None), default=None)
+
+
 async def profile(rt: Runtime, actor: LocalActor, after: Cursor | None) -> dict[str, Any]:
     uri = rt.urls.actor(actor.slug)
     found = await listings.by_author(rt.store, uri, size=LIST_SIZE + 1, after=after)

@@ -26,8 +26,8 @@ def actor_json(request: Request, actor: LocalActor) -> dict:
 async def actor(request: Request) -> Response:
     """Served at the actor id and at /@slug: AS2 JSON for servers, HTML for browsers.
 
-    The JSON is rendered once per change of the actor's row (web/render_cache.py); the
-    page (web/pages/) is rendered per request."""
+    Both are rendered once per change (web/render_cache.py): the JSON of the actor's row,
+    a visitor's page (web/pages/) of what it shows; a signed-in resident's page each time."""
     rt = runtime(request)
     slug = request.path_params["slug"]
     if wants_activity_json(request):
@@ -47,11 +47,11 @@ async def actor(request: Request) -> Response:
             shared=render_cache.shareable(request),
         )
 
-    # A browser: the community's page or the person's profile (web/pages/). Not cached
-    # here: it depends on the viewer (members see more) and on every post of the community.
+    # A browser: the community's page or the person's profile (web/pages/); a visitor's
+    # rendering comes from the same render cache (pages/responses.anonymous_page).
     from ..pages.routes import actor_page
 
-    return await actor_page(request, await actor_store.require_actor(rt.store, slug))
+    return await actor_page(request, slug)
 
 
 async def index(request: Request) -> Response:

@@ -56,7 +56,7 @@ async def _collection(request: Request, name: str) -> Response:
     if not wants_activity_json(request):  # a browser: the paged list, same URL
         from ..pages.routes import list_page
 
-        return await list_page(request, await community_of(request), name)
+        return await list_page(request, name)
     slug = request.path_params["slug"]
     listing = LISTINGS[name]
     cursor = page_cursor(request)

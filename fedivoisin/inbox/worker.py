@@ -13,7 +13,7 @@ import time
 import orjson
 
 from .. import processes
-from ..net.client import NetworkNeeded, offline
+from ..net.offline import NetworkNeeded, offline
 from ..outbox import webhooks
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
@@ -141,7 +141,7 @@ class InboxWorker:
     its WAL writes of every index page touched, cost more than the handlers themselves. A
     row whose handler needs the network (an unknown actor, a referenced object) is undone
     and processed alone after the COMMIT, so the write lock is never held across a peer's
-    answer (net.client.offline). A batch stops after BATCH_SECONDS so the accept path is not
+    answer (net.offline). A batch stops after BATCH_SECONDS so the accept path is not
     held up for long. On PostgreSQL, where several workers share the queue and a long
     transaction would hold row locks across them, rows are processed one by one.
     """

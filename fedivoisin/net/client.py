@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urljoin
 
@@ -32,6 +30,7 @@ from fedivoisin.net.headers import (
     is_activity_media_type,
     parse_retry_after,
 )
+from fedivoisin.net.offline import NetworkNeeded, is_offline
 from fedivoisin.net.outcomes import (
     Document,
     Fetched,
@@ -66,27 +65,6 @@ _MAX_REMEMBERED_HOSTS = 10_000
 
 _T = TypeVar("_T")
 
-#: Set while the inbox worker processes a batch of activities inside one database
-#: transaction (inbox/worker.py): the transaction holds SQLite's write lock, so waiting on
-#: a peer there would stall every writer. A request made then raises NetworkNeeded, and
-#: the activity is processed again alone, after the batch's COMMIT.
-_OFFLINE: ContextVar[bool] = ContextVar("fedivoisin_offline", default=False)
-
-
-class NetworkNeeded(BaseException):
-    """Raised by a network request made inside `offline()`. A BaseException so that a
-    handler's `except Exception` around a fetch cannot mistake it for a failed fetch."""
-
-
-@contextmanager
-def offline() -> Iterator[None]:
-    token = _OFFLINE.set(True)
-    try:
-        yield
-    finally:
-        _OFFLINE.reset(token)
-
-
 _Finish = Callable[[CheckedUrl, CheckedUrl, aiohttp.ClientResponse], Awaitable[_T]]
 
 
@@ -105,7 +83,7 @@ class HttpClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         """Create the session on first use: it must be born inside the running loop."""
-        if _OFFLINE.get():
+        if is_offline():
             raise NetworkNeeded
         if self._closed:
             raise RuntimeError("HttpClient is closed")

@@ -283,7 +283,7 @@ class Store:
     async def transaction(self, *, content: bool = True) -> AsyncIterator[Store]:
         """BEGIN IMMEDIATE … COMMIT, holding the write lock. Nested use is a savepoint of
         the outer one (its error undoes its own writes only, as it would alone). Callers
-        must not await network I/O inside (the inbox worker's batches: net.client.offline)."""
+        must not await network I/O inside (the inbox worker's batches: net.offline)."""
         task = asyncio.current_task()
         if self._owner is not None and self._owner is task:
             async with self.savepoint():

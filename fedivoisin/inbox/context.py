@@ -16,6 +16,8 @@ class Ctx:
     signer: str
     recipient: str | None  # slug of the personal inbox, None for the shared inbox
     local_origin: bool = False  # handed over by our own outbox (same instance)
+    #: The object row a handler stored for this activity (saves the worker a lookup).
+    stored_object: str | None = None
 
     @property
     def actor(self) -> str:

@@ -103,6 +103,7 @@ async def process(rt: Runtime, row: Received) -> str:
             addressees=addressees(ctx.activity),
             document=ctx.activity,
             published=rt.clock.now(),
+            object_stored=ctx.stored_object is not None and ctx.stored_object == ref(obj),
         )
     await _domain_is_back(rt, ctx.actor)
     # Issue 17: a local actor that blocks the sender is never a recipient (a mention does

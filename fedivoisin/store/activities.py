@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from . import hashtags, versions
+from .codec import decode_document, encode_document
 from .db import Store
 from .lifecycle import lifecycle_of
-from .zdict import ZDICT_V1
 
 
 @dataclass(frozen=True)
@@ -47,37 +46,9 @@ class StoredObject:
     end_time: float | None
 
 
-#: Documents above this size are zlib-compressed (with the preset dictionary of
-#: store/zdict.py) when that saves at least a fifth.
-COMPRESS_ABOVE = 512
-
-
-def encode_document(doc: dict[str, Any]) -> bytes:
-    """orjson bytes, or zlib of them (a JSON document starts with `{`, a zlib stream with
-    0x78, so readers tell them apart without a flag). The preset dictionary holds the
-    @context values and key fragments every activity repeats: ~2 KB Mastodon activities
-    shrink to a few hundred bytes (docs/performance.md "Storage")."""
-    raw = orjson.dumps(doc)
-    if len(raw) > COMPRESS_ABOVE:
-        packer = zlib.compressobj(6, zdict=ZDICT_V1)
-        packed = packer.compress(raw) + packer.flush()
-        if len(packed) < len(raw) * 0.8:
-            return packed
-    return raw
-
-
-def decode_document(value: str | bytes) -> dict[str, Any]:
-    """Any stored form: TEXT (rows from before migration 051), orjson bytes, or zlib."""
-    if isinstance(value, bytes) and value[:1] != b"{":
-        unpacker = zlib.decompressobj(zdict=ZDICT_V1)
-        value = unpacker.decompress(value) + unpacker.flush()
-    doc: dict[str, Any] = orjson.loads(value)
-    return doc
-
-
 def object_document_value(store: Store, doc: dict[str, Any], local: bool) -> str | bytes:
     """How `objects.document` is stored. A received object is stored like activities
-    (orjson bytes, zlib with the preset dictionary when it pays) on SQLite: it is most of
+    (orjson bytes, zstd with the preset dictionary when it pays: store/codec.py) on SQLite: it is most of
     what a received activity costs on disk (issue 16). Local objects stay JSON text, and
     so does every object on PostgreSQL: SQL reads them (the Mastodon API's search, the
     tombstone of a deleted account), and PostgreSQL compresses large values (TOAST)."""
@@ -147,8 +118,10 @@ async def insert_activity(
     addressees: list[str],
     document: dict[str, Any],
     published: float,
+    object_stored: bool = False,
 ) -> bool:
     """Insert once; returns False if the activity was already stored (idempotent).
+    `object_stored`: the caller has just stored the object row (no need to look it up).
 
     One copy of each document: a received Create/Update whose object we store keeps its
     object as a reference (object_ref), and readers embed the current object row. Local
@@ -161,7 +134,10 @@ async def insert_activity(
         and isinstance(obj, dict)
         and object_uri is not None
         and obj.get("id") == object_uri
-        and await store.fetchone("SELECT 1 FROM objects WHERE uri = ?", (object_uri,))
+        and (
+            object_stored
+            or await store.fetchone("SELECT 1 FROM objects WHERE uri = ?", (object_uri,))
+        )
     ):
         document = {**document, "object": object_uri}
         object_ref = 1
@@ -245,7 +221,10 @@ async def upsert_object(
     start_time: float | None = None,
     end_time: float | None = None,
     updated: float | None = None,
+    new: bool = False,
 ) -> None:
+    """Insert or replace an object row. `new` says the caller has just read that no row
+    exists (in the same transaction): its hashtag rows need no clearing first."""
     await store.execute(
         "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
         " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
@@ -274,7 +253,7 @@ async def upsert_object(
             lifecycle_of(kind, document, in_reply_to),
         ),
     )
-    await hashtags.index(store, uri, document)
+    await hashtags.index(store, uri, document, new=new)
 
 
 async def get_object(store: Store, uri: str) -> StoredObject | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .db import Store
+from .memo import forget, memoised
 
 
 async def add(store: Store, blocker: str, blocked: str, activity_uri: str, now: float) -> None:
@@ -12,11 +13,13 @@ async def add(store: Store, blocker: str, blocked: str, activity_uri: str, now: 
         " activity_uri = excluded.activity_uri",
         (blocker, blocked, activity_uri, now),
     )
+    forget()
 
 
 async def remove_by_activity(store: Store, activity_uri: str) -> bool:
     """Undo(Block): the block ends; nothing it removed comes back."""
     n = await store.execute("DELETE FROM actor_blocks WHERE activity_uri = ?", (activity_uri,))
+    forget()
     return n > 0
 
 
@@ -29,5 +32,11 @@ async def blocks(store: Store, blocker: str, blocked: str) -> bool:
 
 async def blockers_of(store: Store, blocked: str) -> frozenset[str]:
     """The local actors that block `blocked` (one indexed lookup per received activity)."""
-    rows = await store.fetchall("SELECT blocker FROM actor_blocks WHERE blocked = ?", (blocked,))
-    return frozenset(str(r[0]) for r in rows)
+
+    async def read() -> frozenset[str]:
+        rows = await store.fetchall(
+            "SELECT blocker FROM actor_blocks WHERE blocked = ?", (blocked,)
+        )
+        return frozenset(str(r[0]) for r in rows)
+
+    return await memoised(("blockers_of", blocked), read)  # once per inbox batch

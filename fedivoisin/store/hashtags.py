@@ -23,15 +23,19 @@ def names_of(doc: dict[str, Any]) -> list[str]:
     return out[:MAX_TAGS]
 
 
-async def index(store: Store, object_uri: str, doc: dict[str, Any]) -> None:
+async def index(store: Store, object_uri: str, doc: dict[str, Any], *, new: bool = False) -> None:
+    """Replace the object's hashtag rows (`new`: it has none yet, nothing to delete)."""
     names = names_of(doc)
-    await store.execute("DELETE FROM object_hashtags WHERE object_uri = ?", (object_uri,))
-    if names:
-        await store.executemany(
-            "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, ?)"
-            " ON CONFLICT (tag, object_uri) DO NOTHING",
-            [(object_uri, n) for n in names],
-        )
+    if not new:
+        await store.execute("DELETE FROM object_hashtags WHERE object_uri = ?", (object_uri,))
+    insert = (
+        "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, ?)"
+        " ON CONFLICT (tag, object_uri) DO NOTHING"
+    )
+    if len(names) == 1:  # the usual case: one statement, no savepoint around a batch
+        await store.execute(insert, (object_uri, names[0]))
+    elif names:
+        await store.executemany(insert, [(object_uri, n) for n in names])
 
 
 async def backfill(store: Store) -> int:

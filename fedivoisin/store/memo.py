@@ -37,3 +37,11 @@ async def memoised(key: Hashable, read: Callable[[], Awaitable[_T]]) -> _T:
     value = await read()
     memo[key] = value
     return value
+
+
+def forget() -> None:
+    """A memoised table was written inside this batch (a local Block handed to the
+    worker, say): later rows of the batch read it afresh."""
+    memo = _MEMO.get()
+    if memo is not None:
+        memo.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from .db import Store
+from .memo import forget, memoised
 
 
 async def add(store: Store, community: str, source: str, kinds: list[str], now: float) -> None:
@@ -13,21 +14,28 @@ async def add(store: Store, community: str, source: str, kinds: list[str], now: 
         " ON CONFLICT(community, source) DO UPDATE SET kinds = excluded.kinds",
         (community, source, orjson.dumps(kinds).decode(), now),
     )
+    forget()
 
 
 async def remove(store: Store, community: str, source: str) -> bool:
-    return (
-        await store.execute(
-            "DELETE FROM relays WHERE community = ? AND source = ?", (community, source)
-        )
-        > 0
+    n = await store.execute(
+        "DELETE FROM relays WHERE community = ? AND source = ?", (community, source)
     )
+    forget()
+    return n > 0
 
 
 async def relaying(store: Store, source: str) -> list[tuple[str, list[str]]]:
     """(local community, kinds) for every community that relays `source`."""
-    rows = await store.fetchall("SELECT community, kinds FROM relays WHERE source = ?", (source,))
-    return [(r["community"], orjson.loads(r["kinds"])) for r in rows]
+
+    async def read() -> list[tuple[str, list[str]]]:
+        rows = await store.fetchall(
+            "SELECT community, kinds FROM relays WHERE source = ?", (source,)
+        )
+        return [(r["community"], orjson.loads(r["kinds"])) for r in rows]
+
+    # Relays change only by a resident's or admin's request, never inside an inbox batch.
+    return await memoised(("relaying", source), read)
 
 
 async def of_community(store: Store, community: str) -> list[tuple[str, list[str]]]:

@@ -1,6 +1,6 @@
-"""The preset zlib dictionary of stored documents, version 1. FROZEN: rows written with
-it need exactly these bytes to be read (the zlib header names it by its Adler-32,
-0x59b502a0). Built once from the @context values of the fixture corpus
+"""The preset dictionary of stored documents, version 1. FROZEN: rows written with it
+need exactly these bytes to be read (zstd rows, store/codec.py, use it as raw content;
+zlib rows of sessions 6-7 name it by its Adler-32 in their header, 0x59b502a0). Built once from the @context values of the fixture corpus
 (Mastodon, Misskey, Lemmy, Mobilizon, Pleroma…), common AS2 key/value fragments and
 fedivoisin's own outgoing context, so a 2 KB activity compresses to a few hundred
 bytes. A new dictionary gets a new constant; readers pick it by the stream's id."""

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from fedivoisin.cli import build_parser
 from fedivoisin.config import load_settings
 from fedivoisin.store import activities as activity_store
+from fedivoisin.store.zdict import ZDICT_V1
 from tests.kinds.helpers import PUBLIC, neighbourhood, post
 from tests.rig import wait_for
 
@@ -68,8 +72,6 @@ def test_lifecycle_written_by_the_store_matches_the_migration_rules() -> None:
     import re
     import sqlite3
 
-    import orjson
-
     from fedivoisin.store.lifecycle import lifecycle_of
 
     sql = (
@@ -114,6 +116,16 @@ def test_large_documents_are_compressed_and_read_back() -> None:
     small = {"type": "Create", "content": "x"}
     assert activity_store.encode_document(small)[:1] == b"{"
     assert activity_store.decode_document('{"a": 1}') == {"a": 1}  # rows before 051
+
+
+def test_zlib_rows_of_earlier_versions_stay_readable() -> None:
+    """Sessions 6-7 stored zlib streams with the same preset dictionary; new rows are zstd."""
+    doc = {"type": "Note", "content": "<p>Fête des voisins</p>" * 100}
+    packer = zlib.compressobj(6, zdict=ZDICT_V1)
+    old = packer.compress(orjson.dumps(doc)) + packer.flush()
+    assert old[:1] == b"\x78"
+    assert activity_store.decode_document(old) == doc
+    assert activity_store.encode_document(doc)[:4] == b"\x28\xb5\x2f\xfd"
 
 
 def test_db_stats_prints_rows_and_bytes_per_table(tmp_path: Path) -> None:

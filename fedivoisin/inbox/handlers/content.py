@@ -77,7 +77,12 @@ def check_limits(obj: dict[str, Any]) -> None:
 
 
 async def store_remote_object(
-    ctx: Ctx, obj: dict[str, Any], *, local: bool = False, community: str | None = None
+    ctx: Ctx,
+    obj: dict[str, Any],
+    *,
+    local: bool = False,
+    community: str | None = None,
+    new: bool = False,
 ) -> None:
     check_limits(obj)
     start, end = time_bounds(obj)
@@ -103,7 +108,9 @@ async def store_remote_object(
         updated=ctx.rt.clock.now() if ctx.type == "Update" else None,
         start_time=start,
         end_time=end,
+        new=new,
     )
+    ctx.stored_object = obj["id"]
 
 
 async def on_create(ctx: Ctx) -> None:
@@ -122,7 +129,7 @@ async def on_create(ctx: Ctx) -> None:
         raise Refused("an object of someone else cannot be re-created")
     await _refuse_blocked_reply(ctx, author or ctx.actor, obj)
     if not ctx.local_origin:
-        await store_remote_object(ctx, obj)
+        await store_remote_object(ctx, obj, new=existing is None)
     ctx.activity["object"] = obj
     for hook in CREATE_HOOKS:
         await hook(ctx, obj)

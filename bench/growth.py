@@ -261,7 +261,8 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
                 [r[2] for r in rows],
             )
             con.executemany(  # the store indexes hashtags on insert (store/hashtags.py)
-                "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, 'voisins')",
+                "INSERT INTO object_hashtags (object_id, tag)"
+                " SELECT id, 'voisins' FROM objects WHERE uri = ?",
                 [(r[2][0],) for r in rows],
             )
             con.executemany(
@@ -530,6 +531,9 @@ async def main() -> None:
     ap.add_argument("--local", type=int, default=100_000)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--posts", type=int, default=4000, help="signed POSTs per inbox round")
+    ap.add_argument(
+        "--inbox-rounds", type=int, default=5, help="inbox rounds (their spread is the widest)"
+    )
     ap.add_argument("--keep", type=Path, help="reuse/keep the databases in this directory")
     ap.add_argument(
         "--disk-only", action="store_true", help="fill, print the bytes per activity, stop"
@@ -647,7 +651,8 @@ async def main() -> None:
                 flush=True,
             )
         inbox_runs: dict[str, list[dict[str, Any]]] = {"seed": [], "big": []}
-        for r in range(ROUNDS):  # alternating seed / big; each round new activity ids
+        # alternating seed / big; each round new activity ids
+        for r in range(args.inbox_rounds):
             for name in ("seed", "big"):
                 before = cpu_seconds(servers[name].pid)
                 run = await inbox_rate(

@@ -139,7 +139,7 @@ async def public(store: Store, page: Page, *, local_only: bool) -> list[StatusRo
 async def tagged(store: Store, tag: str, page: Page, *, local_only: bool) -> list[StatusRow]:
     where = (
         "s.announce_uri IS NULL AND o.public = 1"
-        " AND s.object_uri IN (SELECT object_uri FROM object_hashtags WHERE tag = ?)"
+        " AND o.id IN (SELECT object_id FROM object_hashtags WHERE tag = ?)"
     )
     if local_only:
         where += " AND o.local = 1"

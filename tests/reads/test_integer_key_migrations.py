@@ -8,12 +8,15 @@ still finds the same posts."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from fedivoisin.store import hashtags, inbox_items
 from fedivoisin.store import mastodon as mastodon_store
-from fedivoisin.store.db import Store, migrations
+from fedivoisin.store.db import TEST_POSTGRES_ENV, Store, migrations, migrations_for
 
 
 def _database_at(path: Path, version: int) -> None:
@@ -101,3 +104,61 @@ async def test_hashtag_rows_survive_the_switch_to_object_ids(tmp_path: Path) -> 
         assert [s.object_uri for s in tagged] == [uris[1], uris[0]]
     finally:
         await store.close()
+
+
+async def test_postgresql_twins_keep_listings_and_hashtags(tmp_path: Path) -> None:
+    """The same upgrade on PostgreSQL (the 129/130 twins change the columns in place)."""
+    url = os.environ.get(TEST_POSTGRES_ENV)
+    if not url:
+        pytest.skip("PostgreSQL run only (FV_TEST_POSTGRES)")
+    import psycopg
+
+    from fedivoisin.store.dialect import postgres_migration
+    from fedivoisin.store.pg import PgStore
+
+    schema = "t_upgrade_" + os.urandom(6).hex()
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        await conn.execute(f"SET search_path TO {schema}")
+        await conn.execute(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL)"
+        )
+        for v, name, sql in migrations_for("postgres"):
+            if v > 128:
+                break
+            for stmt in postgres_migration(sql):
+                await conn.execute(stmt)
+            await conn.execute("INSERT INTO schema_version VALUES (%s, %s, 'x')", (v, name))
+        act, note = "https://far.example/activities/1", "https://far.example/notes/1"
+        await conn.execute(
+            "INSERT INTO activities (uri, actor_uri, type, local, public, addressees, document,"
+            " published) VALUES (%s, 'https://far.example/u/a', 'Create', 0, 1, '[]', %s, 1)",
+            (act, f'{{"id": "{act}", "type": "Create"}}'.encode()),
+        )
+        await conn.execute(
+            "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
+            " document, published) VALUES (%s, 'Note', 'note', 'https://far.example/u/a', 0,"
+            " 1, '[]', %s, 1)",
+            (note, f'{{"id": "{note}", "type": "Note"}}'),
+        )
+        for uri in (act, "https://far.example/activities/never-stored"):
+            await conn.execute(
+                "INSERT INTO inbox_items (owner, activity_uri, received_at)"
+                " VALUES ('alice', %s, 1)",
+                (uri,),
+            )
+        for uri in (note, "https://far.example/notes/never-stored"):
+            await conn.execute(
+                "INSERT INTO object_hashtags (object_uri, tag) VALUES (%s, 'voisins')", (uri,)
+            )
+    store = await PgStore.connect(url, schema=schema)
+    try:
+        listed = await inbox_items.page(store, "alice", max_id=None, size=10)
+        assert [doc["id"] for _, doc in listed] == [act]
+        assert await inbox_items.count(store, "alice") == 1
+        assert await hashtags.search(store, "", 10) == [("voisins", 1)]
+    finally:
+        await store.close()
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -20,7 +20,8 @@ Bytes per received activity come from `fedivoisin db stats` style accounting (db
 
     .venv/bin/python bench/growth.py [--received N] [--local M] [--seconds S] [--keep DIR]
 
-Prints the figures and writes bench/results/growth.json.
+Prints the figures and writes bench/results/growth.json (`--disk-only`: fill, measure
+the bytes per received activity, write bench/results/growth-disk.json, stop).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from bench.inbox_bench import (  # noqa: E402
 from bench.inbox_bench import _public_pem as public_pem  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "growth.json"
+RESULTS_DISK = ROOT / "bench" / "results" / "growth-disk.json"
 SERVER_CPU, LOADGEN_CPU = 0, 1
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ORIGIN = "http://127.0.0.1:{port}"
@@ -149,7 +151,7 @@ def received_rows(start: int, stop_: int, owner: str) -> list[tuple[Any, ...]]:
                 (aid, actor, actor, None, b"", t, "done", t),
                 (aid, actor, "Create", note, addressees, encode_document(activity), t),
                 (note, actor, addressees, encode_document(obj), t),  # as the store does
-                (owner, aid, t),
+                (owner, t, aid),
             )
         )
     return out
@@ -259,11 +261,13 @@ def fill(db: Path, origin: str, received: int, local: int, *, offset: int = 0) -
                 [r[2] for r in rows],
             )
             con.executemany(  # the store indexes hashtags on insert (store/hashtags.py)
-                "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, 'voisins')",
+                "INSERT INTO object_hashtags (object_id, tag)"
+                " SELECT id, 'voisins' FROM objects WHERE uri = ?",
                 [(r[2][0],) for r in rows],
             )
             con.executemany(
-                "INSERT INTO inbox_items (owner, activity_uri, received_at) VALUES (?, ?, ?)",
+                "INSERT INTO inbox_items (owner, activity_id, received_at)"
+                " SELECT ?, id, ? FROM activities WHERE uri = ?",
                 [r[3] for r in rows],
             )
             con.execute("COMMIT")
@@ -387,7 +391,10 @@ async def _get_load(url: str, headers: dict[str, str], seconds: float, conc: int
     statuses: dict[int, int] = {}
     deadline = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=conc, limit_per_host=conc)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # auto_decompress=False: the gzip variant of a 500-event calendar inflates to ~190 KB;
+    # inflating it here made this process the bottleneck (its socket buffers filled and
+    # the server paid for partial writes), so the figure measured the load generator.
+    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
@@ -524,7 +531,13 @@ async def main() -> None:
     ap.add_argument("--local", type=int, default=100_000)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--posts", type=int, default=4000, help="signed POSTs per inbox round")
+    ap.add_argument(
+        "--inbox-rounds", type=int, default=5, help="inbox rounds (their spread is the widest)"
+    )
     ap.add_argument("--keep", type=Path, help="reuse/keep the databases in this directory")
+    ap.add_argument(
+        "--disk-only", action="store_true", help="fill, print the bytes per activity, stop"
+    )
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="fv-growth-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -547,30 +560,42 @@ async def main() -> None:
             (work / f"{name}.token").write_text(tokens[name])
             fill(d / "fedivoisin.sqlite3", origin[name], SEED, SEED_LOCAL)
             if name == "big":
-                before = table_bytes(d / "fedivoisin.sqlite3")
-                took = fill(
-                    d / "fedivoisin.sqlite3",
-                    origin[name],
-                    args.received,
-                    args.local,
-                    offset=SEED_LOCAL,
-                )
-                after = table_bytes(d / "fedivoisin.sqlite3")
+                db = d / "fedivoisin.sqlite3"
+                # Received activities first, measured alone (the issue's "bytes per received
+                # activity"), then the local objects; both growths are recorded.
+                before = table_bytes(db)
+                took = fill(db, origin[name], args.received, 0, offset=SEED_LOCAL)
+                mid = table_bytes(db)
+                took += fill(db, origin[name], 0, args.local, offset=SEED_LOCAL)
+                after = table_bytes(db)
                 result["fill_seconds"] = round(took, 1)
+                grown = {k: mid[k] - before.get(k, 0) for k in mid}
+                result["bytes_by_table_received"] = {k: v for k, v in grown.items() if v}
+                result["bytes_per_received_activity"] = round(
+                    sum(grown.values()) / args.received, 1
+                )
                 result["bytes_by_table"] = {k: after[k] - before.get(k, 0) for k in after}
-                received_tables = ("received", "activities", "objects", "inbox_items")
-                per = sum(result["bytes_by_table"].get(t, 0) for t in received_tables)
-                # local objects also live in objects/activities: count them at their share
                 result["bytes_total_growth"] = sum(result["bytes_by_table"].values())
                 result["bytes_per_activity_upper"] = round(
                     result["bytes_total_growth"] / args.received, 1
                 )
                 print(
-                    f"filled in {took:.0f} s; {per / 1e6:.0f} MB in the four tables; "
-                    f"≤ {result['bytes_per_activity_upper']} B per received activity "
-                    "(all growth, local objects included, divided by received)",
+                    f"filled in {took:.0f} s; {result['bytes_per_received_activity']} B of"
+                    " pages per received activity (received alone: "
+                    + ", ".join(
+                        f"{k} {v / args.received:.0f}"
+                        for k, v in sorted(grown.items(), key=lambda kv: -kv[1])
+                        if v
+                    )
+                    + f"); {result['bytes_per_activity_upper']} B with the local objects",
                     flush=True,
                 )
+                if args.disk_only:
+                    RESULTS_DISK.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+                    print(f"wrote {RESULTS_DISK}")
+                    if args.keep is None:
+                        shutil.rmtree(work, ignore_errors=True)
+                    return
         tokens[name] = (work / f"{name}.token").read_text()
 
     keys = make_keys(64)
@@ -626,7 +651,8 @@ async def main() -> None:
                 flush=True,
             )
         inbox_runs: dict[str, list[dict[str, Any]]] = {"seed": [], "big": []}
-        for r in range(ROUNDS):  # alternating seed / big; each round new activity ids
+        # alternating seed / big; each round new activity ids
+        for r in range(args.inbox_rounds):
             for name in ("seed", "big"):
                 before = cpu_seconds(servers[name].pid)
                 run = await inbox_rate(

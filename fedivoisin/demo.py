@@ -77,7 +77,7 @@ class Node:
     async def inbox(self, slug: str) -> list[dict[str, Any]]:
         rows = await self.rt.store.fetchall(
             "SELECT a.type, a.actor_uri, a.object_uri FROM inbox_items i"
-            " JOIN activities a ON a.uri = i.activity_uri WHERE i.owner = ? ORDER BY i.id",
+            " JOIN activities a ON a.id = i.activity_id WHERE i.owner = ? ORDER BY i.id",
             (slug,),
         )
         return [dict(r) for r in rows]

@@ -24,18 +24,22 @@ def names_of(doc: dict[str, Any]) -> list[str]:
 
 
 async def index(store: Store, object_uri: str, doc: dict[str, Any], *, new: bool = False) -> None:
-    """Replace the object's hashtag rows (`new`: it has none yet, nothing to delete)."""
+    """Replace the object's hashtag rows (`new`: it has none yet, nothing to delete). Rows
+    name the object by `objects.id` (migration 130), found by the same statements."""
     names = names_of(doc)
     if not new:
-        await store.execute("DELETE FROM object_hashtags WHERE object_uri = ?", (object_uri,))
+        await store.execute(
+            "DELETE FROM object_hashtags WHERE object_id = (SELECT id FROM objects WHERE uri = ?)",
+            (object_uri,),
+        )
     insert = (
-        "INSERT INTO object_hashtags (object_uri, tag) VALUES (?, ?)"
-        " ON CONFLICT (tag, object_uri) DO NOTHING"
+        "INSERT INTO object_hashtags (object_id, tag) SELECT id, ? FROM objects WHERE uri = ?"
+        " ON CONFLICT (tag, object_id) DO NOTHING"
     )
     if len(names) == 1:  # the usual case: one statement, no savepoint around a batch
-        await store.execute(insert, (object_uri, names[0]))
+        await store.execute(insert, (names[0], object_uri))
     elif names:
-        await store.executemany(insert, [(object_uri, n) for n in names])
+        await store.executemany(insert, [(n, object_uri) for n in names])
 
 
 async def backfill(store: Store) -> int:

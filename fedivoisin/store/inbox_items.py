@@ -10,9 +10,11 @@ from .db import Store
 
 
 async def add(store: Store, owner: str, activity_uri: str, now: float) -> None:
+    """List a stored activity in the owner's inbox (once; by its integer id, migration 129)."""
     await store.execute(
-        "INSERT OR IGNORE INTO inbox_items (owner, activity_uri, received_at) VALUES (?, ?, ?)",
-        (owner, activity_uri, now),
+        "INSERT OR IGNORE INTO inbox_items (owner, activity_id, received_at)"
+        " SELECT ?, id, ? FROM activities WHERE uri = ?",
+        (owner, now, activity_uri),
     )
 
 
@@ -22,7 +24,7 @@ async def page(
     """Newest first, keyset-paged by the listing's id (below `max_id`)."""
     sql = (
         f"SELECT i.id AS item_id, {ACTIVITY_COLUMNS} FROM inbox_items i"
-        " JOIN activities a ON a.uri = i.activity_uri WHERE i.owner = ?"
+        " JOIN activities a ON a.id = i.activity_id WHERE i.owner = ?"
     )
     params: list[Any] = [owner]
     if max_id is not None:
@@ -39,7 +41,7 @@ async def documents(store: Store, owner: str) -> list[dict[str, Any]]:
     """Everything the owner received, oldest first (account export)."""
     rows = await store.fetchall(
         f"SELECT {ACTIVITY_COLUMNS} FROM inbox_items i JOIN activities a"
-        " ON a.uri = i.activity_uri WHERE i.owner = ? ORDER BY i.id",
+        " ON a.id = i.activity_id WHERE i.owner = ? ORDER BY i.id",
         (owner,),
     )
     return [embed_object(decode_document(r["document"]), r["object_document"]) for r in rows]

@@ -80,7 +80,9 @@ async def original_ids(store: Store, object_uris: list[str]) -> dict[str, int]:
         return {}
     marks = ",".join("?" * len(object_uris))
     rows = await store.fetchall(
-        f"SELECT id, object_uri FROM statuses WHERE announce_uri IS NULL"
+        # Not `announce_uri IS NULL`: SQLite would walk the NULL entries of the
+        # UNIQUE(announce_uri) index, i.e. every original (migration 128).
+        f"SELECT id, object_uri FROM statuses WHERE coalesce(announce_uri, '') = ''"
         f" AND object_uri IN ({marks})",
         object_uris,
     )
@@ -137,7 +139,7 @@ async def public(store: Store, page: Page, *, local_only: bool) -> list[StatusRo
 async def tagged(store: Store, tag: str, page: Page, *, local_only: bool) -> list[StatusRow]:
     where = (
         "s.announce_uri IS NULL AND o.public = 1"
-        " AND s.object_uri IN (SELECT object_uri FROM object_hashtags WHERE tag = ?)"
+        " AND o.id IN (SELECT object_id FROM object_hashtags WHERE tag = ?)"
     )
     if local_only:
         where += " AND o.local = 1"
@@ -170,8 +172,8 @@ async def by_account(
     where = "s.account_uri = ?"
     if exclude_replies:
         where += " AND (o.in_reply_to IS NULL OR s.announce_uri IS NOT NULL)"
-    if exclude_reblogs:
-        where += " AND s.announce_uri IS NULL"
+    if exclude_reblogs:  # by statuses_account, not the NULLs of UNIQUE(announce_uri)
+        where += " AND coalesce(s.announce_uri, '') = ''"
     return await _statuses(store, where, [uri], page)
 
 

@@ -29,7 +29,7 @@ async def inbox_entries(store: Store, slug: str, page: Page) -> list[InboxEntry]
     extra, params, order = _keyset("i.id", page)
     rows = await store.fetchall(
         "SELECT i.id, i.received_at, a.uri, a.type, a.actor_uri, a.object_uri, a.document"
-        " FROM inbox_items i JOIN activities a ON a.uri = i.activity_uri"
+        " FROM inbox_items i JOIN activities a ON a.id = i.activity_id"
         " WHERE i.owner = ? AND a.type IN ('Follow', 'Like', 'Announce', 'Create', 'Update')"
         f"{extra} ORDER BY {order} LIMIT ?",
         [slug, *params, page.limit],

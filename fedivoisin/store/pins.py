@@ -31,7 +31,7 @@ async def pinned_rows(store: Store, actor_uri: str) -> list[StatusRow]:
     """The actor's pinned statuses still standing, most recently pinned first."""
     rows = await store.fetchall(
         "SELECT s.* FROM pins p JOIN statuses s ON s.object_uri = p.object_uri"
-        " AND s.announce_uri IS NULL JOIN objects o ON o.uri = p.object_uri"
+        " AND coalesce(s.announce_uri, '') = '' JOIN objects o ON o.uri = p.object_uri"
         " WHERE p.actor_uri = ? AND o.deleted IS NULL ORDER BY p.id DESC",
         (actor_uri,),
     )

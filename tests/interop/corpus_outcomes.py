@@ -118,7 +118,8 @@ def in_inbox_of(slug: str) -> Check:
 
     async def check(seen: Seen) -> None:
         row = await seen.inst.rt.store.fetchone(
-            "SELECT owner FROM inbox_items WHERE owner = ? AND activity_uri = ?",
+            "SELECT owner FROM inbox_items i JOIN activities a ON a.id = i.activity_id"
+            " WHERE i.owner = ? AND a.uri = ?",
             (slug, seen.activity["id"]),
         )
         assert row is not None, f"not in {slug}'s inbox"

@@ -40,8 +40,9 @@ async def test_retention_purges_old_rows_and_keeps_the_rest(instance_factory: An
             (uri, actor, now - age),
         )
         await db.execute(
-            "INSERT INTO inbox_items (owner, activity_uri, received_at) VALUES ('alice', ?, ?)",
-            (uri, now - age),
+            "INSERT INTO inbox_items (owner, activity_id, received_at)"
+            " SELECT 'alice', id, ? FROM activities WHERE uri = ?",
+            (now - age, uri),
         )
 
     stranger, friend = "https://far.example/u/s", "https://near.example/u/f"
@@ -59,5 +60,11 @@ async def test_retention_purges_old_rows_and_keeps_the_rest(instance_factory: An
     assert left == ["new-delivered", "pending", "live-alert"]
     kept = [r[0] for r in await db.fetchall("SELECT uri FROM activities ORDER BY id")]
     assert kept == ["https://far.example/a/new", "https://near.example/a/old"]
-    listed = [r[0] for r in await db.fetchall("SELECT activity_uri FROM inbox_items ORDER BY id")]
+    listed = [
+        r[0]
+        for r in await db.fetchall(
+            "SELECT a.uri FROM inbox_items i JOIN activities a ON a.id = i.activity_id"
+            " ORDER BY i.id"
+        )
+    ]
     assert listed == kept

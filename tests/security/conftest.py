@@ -29,7 +29,10 @@ WATCHED = {
     "follows": "SELECT follower, followee, state FROM follows ORDER BY id",
     "objects": "SELECT uri, attributed_to, public, deleted, document FROM objects ORDER BY id",
     "activities": "SELECT uri FROM activities ORDER BY id",
-    "inbox_items": "SELECT owner, activity_uri FROM inbox_items ORDER BY id",
+    "inbox_items": (
+        "SELECT i.owner, a.uri FROM inbox_items i JOIN activities a ON a.id = i.activity_id"
+        " ORDER BY i.id"
+    ),
 }
 
 

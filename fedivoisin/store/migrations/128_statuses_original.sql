@@ -1,0 +1,11 @@
+-- One random-keyed index less per received object (issue 14 item 3, issue 16's disk).
+-- statuses had two indexes on object_uri: `statuses_object` (every row) and
+-- `statuses_original` (originals, unique). The second only guarded a uniqueness that
+-- objects.uri already gives: an original status is made by the AFTER INSERT trigger on
+-- objects, once per object row (`db copy` runs with triggers off). No query used it: with
+-- `announce_uri IS NULL`, SQLite's planner prefers the UNIQUE(announce_uri) index, whose
+-- NULL entries are every original in id order. That walk is what a timeline wants (newest
+-- first, LIMIT), but not a lookup by object or by account: those now say
+-- `coalesce(announce_uri, '') = ''` and use statuses_object or statuses_account
+-- (store/mastodon.py, store/pins.py; they walked every original before).
+DROP INDEX statuses_original;

@@ -18,13 +18,11 @@ from ..errors import (
     Forbidden,
     InvalidActivity,
     RemoteError,
-    RemoteRefused,
     SignatureRejected,
     TooLarge,
     UnsupportedMediaType,
 )
 from ..http import same_origin as strict_same_origin
-from ..net.urls import parse_url
 from ..protocol.actors import host_of
 from ..protocol.addressing import ref
 from ..protocol.context import may_hold_unsafe_jsonld, reject_unsafe_jsonld
@@ -133,18 +131,8 @@ def involved_hosts(doc: dict[str, Any]) -> set[str]:
 
 def id_on_actor_origin(aid: str, actor: str) -> bool:
     """Rule 6 (Mastodon CVE-2023-42451): origins compared by the strict parser, which also
-    refuses userinfo (`http://eve@host/…`) and look-alikes that a lenient split accepts.
-
-    Fast path: an id that starts with the actor's canonical `scheme://authority/` (the
-    actor's parse is cached) has exactly that origin; only other spellings pay for a full
-    parse of the id (~15 µs, docs/performance.md "Inbox").
-    """
-    try:
-        base = parse_url(actor, allow_private_networks=True)
-    except RemoteRefused:
-        return False
-    if aid.startswith(f"{base.scheme}://{base.authority}/"):
-        return True
+    refuses userinfo (`http://eve@host/…`) and look-alikes that a lenient split accepts
+    (with its fast path for an id under the actor's canonical origin: net/urls.py)."""
     return strict_same_origin(aid, actor)
 
 

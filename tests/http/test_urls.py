@@ -145,6 +145,35 @@ def test_cve_2023_42451_same_origin_is_exact() -> None:
     assert same_origin("https://bücher.example/a", "https://xn--bcher-kva.example/b")
 
 
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        "https://mastodon.social/users/a/statuses/1",
+        "https://mastodon.social/users/a b",  # whitespace: refused by the strict parser
+        "https://mastodon.social/users/a\\b",  # backslash: refused
+        "https://mastodon.social/" + "x" * 5000,  # too long: refused
+        "https://mastodon.social.evil.example/users/a",
+        "https://mastodon.social@evil.example/users/a",
+        "https://mastodon.social:443/users/a",
+        "HTTPS://mastodon.social/users/a",
+    ],
+)
+def test_the_prefix_fast_path_agrees_with_the_strict_parser(candidate: str) -> None:
+    """same_origin skips parsing an id under the actor's canonical origin; the answer must
+    be the one the full comparison of parsed origins gives."""
+    from fedivoisin.net.urls import parse_url
+
+    actor = "https://mastodon.social/users/a"
+    try:
+        strict = (
+            parse_url(candidate, allow_private_networks=True).origin
+            == parse_url(actor, allow_private_networks=True).origin
+        )
+    except RemoteRefused:
+        strict = False
+    assert same_origin(candidate, actor) is strict
+
+
 _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True).filter(
     lambda s: not s.isdigit() and not s.startswith("0x")
 )

@@ -20,11 +20,21 @@ async def test_retention_purges_old_rows_and_keeps_the_rest(instance_factory: An
     async def delivery(
         uri: str, state: str, delivered: float | None, expires: float | None
     ) -> None:
+        # next_try far ahead: the instance's delivery worker is running and must not try
+        # (and fail, or drop) the pending rows before the retention job looks at them.
         await db.execute(
             "INSERT INTO deliveries (activity_uri, sender, inbox, host, state, next_try,"
-            " created_at, expires_at, delivered_at) VALUES (?, 'alice', ?, 'x.example', ?, 0,"
+            " created_at, expires_at, delivered_at) VALUES (?, 'alice', ?, 'x.example', ?, ?,"
             " ?, ?, ?)",
-            (uri, f"https://x.example/{uri}/inbox", state, now - 40 * DAY, expires, delivered),
+            (
+                uri,
+                f"https://x.example/{uri}/inbox",
+                state,
+                now + 30 * DAY,
+                now - 40 * DAY,
+                expires,
+                delivered,
+            ),
         )
 
     await delivery("old-delivered", "delivered", now - 8 * DAY, None)

@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
 from .cli_commands import opened, settings_from
-from .config import ConfigError
+from .config import ConfigError, sqlite_path_of
 from .store import stats
 from .store.db import Store, migrations_for
 
@@ -79,16 +80,15 @@ def _engine_target(url: str) -> str:
     raise ConfigError("db copy --to: must be a postgresql:// URL")
 
 
-def _sqlite_source(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return url[len("sqlite:///") :]
-    raise ConfigError("db copy --from: must be sqlite:///path/to/fedivoisin.sqlite3")
+def _sqlite_source(url: str) -> Path:
+    path = sqlite_path_of(url)
+    if path is None:
+        raise ConfigError("db copy --from: must be sqlite:///path/to/fedivoisin.sqlite3")
+    return path
 
 
 async def copy(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    source_path = Path(_sqlite_source(args.source))
+    source_path = _sqlite_source(args.source)
     target_url = _engine_target(args.target)
     if not source_path.is_file():
         raise ConfigError(f"db copy --from: no such file: {source_path}")

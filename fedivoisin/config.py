@@ -16,6 +16,15 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
+SQLITE_URL = "sqlite:///"
+
+
+def sqlite_path_of(url: str) -> Path | None:
+    """The file a `sqlite:///path` database URL names (None for any other value): one
+    reading of that form for the settings, `db copy` and `Store.open`."""
+    return Path(url[len(SQLITE_URL) :]) if url.startswith(SQLITE_URL) else None
+
+
 ENV_PREFIX = "FEDIVOISIN_"
 TOML_NAME = "fedivoisin.toml"
 
@@ -112,8 +121,9 @@ class Settings:
     @property
     def db_path(self) -> Path:
         """The SQLite file (database_url "sqlite:///…" or the data directory's default)."""
-        if self.database_url.startswith("sqlite:///"):
-            return Path(self.database_url[len("sqlite:///") :])
+        named = sqlite_path_of(self.database_url)
+        if named is not None:
+            return named
         return self.data_dir / "fedivoisin.sqlite3"
 
     @property
@@ -228,7 +238,7 @@ def validate(s: Settings) -> None:
         metrics_address(s.metrics_bind)
     if s.log_format not in ("text", "json"):
         raise ConfigError("setting log_format: must be 'text' or 'json'")
-    if s.database_url and not (s.uses_postgres or s.database_url.startswith("sqlite:///")):
+    if s.database_url and not (s.uses_postgres or sqlite_path_of(s.database_url) is not None):
         raise ConfigError(
             "setting database_url: must be sqlite:///path or postgresql://user@host/database"
         )

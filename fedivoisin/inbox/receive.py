@@ -129,13 +129,6 @@ def involved_hosts(doc: dict[str, Any]) -> set[str]:
     return hosts
 
 
-def id_on_actor_origin(aid: str, actor: str) -> bool:
-    """Rule 6 (Mastodon CVE-2023-42451): origins compared by the strict parser, which also
-    refuses userinfo (`http://eve@host/…`) and look-alikes that a lenient split accepts
-    (with its fast path for an id under the actor's canonical origin: net/urls.py)."""
-    return strict_same_origin(aid, actor)
-
-
 def is_self_delete(doc: dict[str, Any]) -> bool:
     return doc.get("type") == "Delete" and ref(doc.get("object")) == ref(doc.get("actor"))
 
@@ -177,7 +170,8 @@ async def accept(
             internal=f"actor {actor} signed by {signer}",
         )
     aid = doc.get("id")
-    if isinstance(aid, str) and not id_on_actor_origin(aid, actor):
+    # Rule 6 (Mastodon CVE-2023-42451): the strict parser's origins, userinfo refused.
+    if isinstance(aid, str) and not strict_same_origin(aid, actor):
         raise InvalidActivity("the activity id is not on the actor's origin", field="id")
     if rt.urls.is_local(actor):
         raise InvalidActivity("activities of local actors are not accepted from outside")

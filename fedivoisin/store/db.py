@@ -25,6 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..config import sqlite_path_of
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -149,13 +151,15 @@ class Store:
 
     @classmethod
     async def open(cls, where: Path | str, *, pool_size: int = 10) -> Store:
-        """The database a setting names: a `postgresql://` URL, or an SQLite file path.
+        """The database a setting names: a `postgresql://` URL, a `sqlite:///` URL or an
+        SQLite file path.
         Under the test suite's PostgreSQL switch a path maps to its own schema."""
         if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
             from .pg import PgStore
 
             return await PgStore.connect(where, pool_size=pool_size)
-        path = Path(where)
+        # The setting's `sqlite:///` form too: taken as a path it made a directory "sqlite:".
+        path = (isinstance(where, str) and sqlite_path_of(where)) or Path(where)
         test_url = os.environ.get(TEST_POSTGRES_ENV)
         if test_url:
             from .pg import PgStore, register_test_schema, schema_for_key

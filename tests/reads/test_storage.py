@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from fedivoisin.cli import build_parser
 from fedivoisin.config import load_settings
@@ -158,3 +159,18 @@ def test_access_log_is_off_unless_asked_for() -> None:
     args = build_parser().parse_args(["serve", "--access-log"])
     assert args.access_log is True
     assert build_parser().parse_args(["serve"]).access_log is None
+
+
+async def test_store_open_reads_the_sqlite_url_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///path` (the setting's form) names that file; taken as a path it used to
+    make a directory called "sqlite:" in the working directory."""
+    from fedivoisin.store.db import TEST_POSTGRES_ENV, Store
+
+    monkeypatch.delenv(TEST_POSTGRES_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    store = await Store.open(f"sqlite:///{tmp_path}/named.sqlite3")
+    await store.close()
+    assert (tmp_path / "named.sqlite3").is_file()
+    assert not (tmp_path / "sqlite:").exists()

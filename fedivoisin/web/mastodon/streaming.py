@@ -156,14 +156,13 @@ async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Sub
     if sub.stream in ("user", "public", "public:local"):
         await _push_changes(ws, rt, p, me if sub.stream == "user" else None, sub)
     if sub.stream.startswith("user") and principal is not None and principal.actor is not None:
-        shown, _ = await notes.page_of(
+        # The cursor moves only past entries this very read saw: a second query for it
+        # could see an entry committed in between and skip its notification for ever.
+        shown, seen = await notes.page_of(
             rt, principal.actor, Page(min_id=sub.last_note, limit=40), types=None, exclude=set()
         )
-        entries = await rstore.inbox_entries(
-            rt.store, principal.actor.slug, Page(min_id=sub.last_note, limit=40)
-        )
-        if entries:
-            sub.last_note = max(e.id for e in entries)
+        if seen:
+            sub.last_note = max(sub.last_note, *seen)
         for n in sorted(shown, key=lambda n: int(n["id"])):
             await _send(ws, sub, "notification", n)
 

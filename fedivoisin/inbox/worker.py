@@ -144,9 +144,7 @@ class InboxWorker:
     and processed alone after the COMMIT, so the write lock is never held across a peer's
     answer (net.offline). A batch stops after BATCH_SECONDS so the accept path is not
     held up for long. On PostgreSQL, where several workers share the queue and a long
-    transaction would hold row locks across them, each row is a batch of its own: one
-    transaction instead of a commit per statement (each a WAL flush with PostgreSQL's
-    default synchronous_commit), and a row is applied whole or not at all.
+    transaction would hold row locks across them, rows are processed one by one.
     """
 
     def __init__(self, rt: Runtime) -> None:
@@ -162,13 +160,10 @@ class InboxWorker:
         )
         if not rows:
             return 0
+        alone = rows
+        handled = 0
         if rt.store.dialect == "sqlite":
             handled, alone = await self._batch(rows)
-        else:
-            handled, alone = 0, []
-            for row in rows:
-                one, network = await self._batch([row])
-                handled, alone = handled + one, alone + network
         for row in alone:
             await self._one(row)
         return handled + len(alone)

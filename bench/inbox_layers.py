@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -269,9 +270,12 @@ def main(argv: list[str]) -> None:
         print(f"{argv[1]:16s} {cpu:7.1f} µs CPU per request   statuses {statuses}", flush=True)
         return
     work = Path(tempfile.mkdtemp(prefix="inbox-layers-"))
-    _prepare(work)
-    for variant in argv or VARIANTS:
-        subprocess.run([sys.executable, __file__, "_one", variant, str(work)], check=True)
+    try:
+        _prepare(work)
+        for variant in argv or VARIANTS:
+            subprocess.run([sys.executable, __file__, "_one", variant, str(work)], check=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # signed requests and databases: ~100 MB
 
 
 if __name__ == "__main__":

@@ -293,19 +293,19 @@ async def inbox(base: str, workers: int, rep: int) -> dict[str, Any]:
         await rt.store.close()
 
 
-async def main_async(base: str, reps: int) -> dict[str, Any]:
+async def main_async(base: str, reps: int, cases: set[str]) -> dict[str, Any]:
     hosts = loopback_hosts(1000, 0x090000)
     recv, port = start_receiver(1000, 0x090000, 0.0)
     try:
         results: dict[str, Any] = {"fanout": {}, "inbox": {}}
-        for workers in (1, 2):
+        for workers in (1, 2) if "fanout" in cases else ():
             runs = [await fanout(base, workers, rep, hosts, port) for rep in range(reps)]
             results["fanout"][str(workers)] = {
                 "median_drain_s": statistics.median(r["drain_s"] for r in runs),
                 "runs": runs,
             }
             print(f"fanout  workers={workers}: drain {[r['drain_s'] for r in runs]} s", flush=True)
-        for workers in (1, 2):
+        for workers in (1, 2) if "inbox" in cases else ():
             runs = [await inbox(base, workers, rep) for rep in range(reps)]
             results["inbox"][str(workers)] = {
                 "median_processed_per_s": statistics.median(r["processed_per_s"] for r in runs),
@@ -315,10 +315,11 @@ async def main_async(base: str, reps: int) -> dict[str, Any]:
                 f"inbox   workers={workers}: {[r['processed_per_s'] for r in runs]} processed/s",
                 flush=True,
             )
-        one = results["inbox"]["1"]["median_processed_per_s"]
-        two = results["inbox"]["2"]["median_processed_per_s"]
-        results["inbox_ratio_2_over_1"] = round(two / one, 2) if one else None
-        print(f"inbox 2 workers / 1 worker: {results['inbox_ratio_2_over_1']}×")
+        if "inbox" in cases:
+            one = results["inbox"]["1"]["median_processed_per_s"]
+            two = results["inbox"]["2"]["median_processed_per_s"]
+            results["inbox_ratio_2_over_1"] = round(two / one, 2) if one else None
+            print(f"inbox 2 workers / 1 worker: {results['inbox_ratio_2_over_1']}×")
         return results
     finally:
         recv.kill()
@@ -327,15 +328,24 @@ async def main_async(base: str, reps: int) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument(
+        "--case",
+        choices=["fanout", "inbox"],
+        action="append",
+        help="run only this case (repeatable; default: both)",
+    )
+    p.add_argument("--no-write", action="store_true", help="print only (trying a change)")
     args = p.parse_args()
     base, made = cluster()
     try:
-        results = asyncio.run(main_async(base, args.reps))
+        results = asyncio.run(main_async(base, args.reps, set(args.case or ["fanout", "inbox"])))
     finally:
         if made:
             subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-cluster"), "stop", made])
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     results["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if args.no_write:
+        return
     out = ROOT / "bench" / "results" / "scale.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

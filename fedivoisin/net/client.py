@@ -11,12 +11,10 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin
 
-import aiohttp
 import orjson
-from yarl import URL
 
 from fedivoisin.clock import Clock, SystemClock
 from fedivoisin.errors import (
@@ -40,7 +38,6 @@ from fedivoisin.net.outcomes import (
     status_error,
 )
 from fedivoisin.net.policy import HttpPolicy
-from fedivoisin.net.resolver import PolicyResolver
 from fedivoisin.net.urls import CheckedUrl, parse_url, same_origin
 
 log = logging.getLogger("fedivoisin.http")
@@ -63,9 +60,14 @@ _POST_DRAIN = 64 * 1024  # read small POST answers fully so the connection is re
 _MAX_REMEMBERED_HOSTS = 10_000
 
 
+if TYPE_CHECKING:
+    import aiohttp
+
+    from fedivoisin.net.resolver import PolicyResolver
+
 _T = TypeVar("_T")
 
-_Finish = Callable[[CheckedUrl, CheckedUrl, aiohttp.ClientResponse], Awaitable[_T]]
+_Finish = Callable[[CheckedUrl, CheckedUrl, "aiohttp.ClientResponse"], Awaitable[_T]]
 
 
 class HttpClient:
@@ -82,7 +84,15 @@ class HttpClient:
     # -- lifecycle ---------------------------------------------------------------
 
     def _get_session(self) -> aiohttp.ClientSession:
-        """Create the session on first use: it must be born inside the running loop."""
+        """Create the session on first use: it must be born inside the running loop.
+
+        aiohttp (with yarl, multidict and the resolver) is imported here, not at start:
+        ~10 MB of an idle server's memory (bench/idle_memory.py) for an instance that
+        has not talked to a peer yet."""
+        import aiohttp
+
+        from fedivoisin.net.resolver import PolicyResolver
+
         if is_offline():
             raise NetworkNeeded
         if self._closed:
@@ -234,6 +244,9 @@ class HttpClient:
     ) -> _T:
         """Follow redirects by hand so every hop is re-checked and re-signed."""
         session = self._get_session()
+        import aiohttp  # loaded by _get_session
+        from yarl import URL
+
         current = first
         for hop in range(self.policy.max_redirects + 1):
             headers = self._headers(current, Accept=accept, **extra)
@@ -347,6 +360,9 @@ class HttpClient:
         headers = self._headers(target, **{"Content-Type": content_type, "Accept": AS2_ACCEPT})
         headers.update(signer("POST", target.url, dict(headers), body))
         session = self._get_session()
+        import aiohttp  # loaded by _get_session
+        from yarl import URL
+
         try:
             # The session's ClientTimeout bounds the whole request (no second timer: this
             # is the hot path of fan-out).

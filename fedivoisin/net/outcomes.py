@@ -5,9 +5,7 @@ error hierarchy, kept apart from the request mechanics."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from fedivoisin.errors import (
     RemoteError,
@@ -16,7 +14,9 @@ from fedivoisin.errors import (
     RemoteRefused,
     RemoteUnavailable,
 )
-from fedivoisin.net.resolver import AddressRefused
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,8 @@ def status_error(method: str, url: str, status: int) -> RemoteError | None:
 
 
 def connect_error(method: str, url: str, exc: aiohttp.ClientConnectorError) -> RemoteError:
+    from fedivoisin.net.resolver import AddressRefused  # imports aiohttp: see net/client.py
+
     if isinstance(exc.os_error, AddressRefused):
         return RemoteRefused(f"{method} {url}: {exc.os_error}")
     return RemoteUnavailable(f"{method} {url}: cannot connect: {exc.os_error}")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import sqlite_path_of
+from .checkpoint import WAL_BOUND_PAGES, Checkpointer
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -97,6 +98,7 @@ class Store:
         # re-reads content versions after one; writes of the inbox queue pass content=False).
         self.generation = 0
         self._savepoints = 0
+        self._checkpointer: Checkpointer | None = None
 
     async def _run(self, call: Callable[[], _T]) -> _T:
         """Run one SQLite call now; while another process holds the write lock, wait for
@@ -188,7 +190,19 @@ class Store:
         await store.migrate()
         return store
 
+    def checkpoint_in_background(self) -> None:
+        """For the long-running server (web/app.py): WAL checkpoints leave the event
+        loop's thread (store/checkpoint.py). Short-lived CLI commands keep SQLite's own."""
+        if self._checkpointer is not None:
+            return
+        self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_BOUND_PAGES}")
+        self._checkpointer = Checkpointer(self.path)
+        self._checkpointer.start()
+
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.db.close()
 
     async def migrate(self) -> int:

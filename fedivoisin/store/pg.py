@@ -156,6 +156,9 @@ class PgStore(Store):
             raise
         return store
 
+    def checkpoint_in_background(self) -> None:
+        """PostgreSQL checkpoints in its own processes."""
+
     async def close(self) -> None:
         await self.pool.close()
 

@@ -110,6 +110,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             from ..store.hashtags import backfill
 
             await backfill(store)  # objects stored before the hashtag index (migration 107)
+            store.checkpoint_in_background()
         except BaseException:
             # Close whatever opened: a database thread left open by a failed start-up once
             # kept the process alive forever instead of exiting (issue 17).

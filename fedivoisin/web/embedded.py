@@ -45,6 +45,16 @@ class _QuickServer(uvicorn.Server):
         await self.lifespan.shutdown()
 
 
+async def _serve(server: uvicorn.Server) -> None:
+    """uvicorn ends a failed start-up with `sys.exit`: in a task that shares the caller's
+    loop, SystemExit would escape the loop itself and break every later test or server on
+    it. Turned into an ordinary error that `start` reports."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"the app failed to start (uvicorn exit {exc.code})") from None
+
+
 class EmbeddedServer:
     def __init__(
         self, app: Any, port: int, *, host: str = "127.0.0.1", lifespan: str = "on"
@@ -57,7 +67,7 @@ class EmbeddedServer:
 
     async def start(self, timeout: float = 10.0) -> None:
         self.server = _QuickServer(self.config)
-        self.task = asyncio.create_task(self.server.serve())
+        self.task = asyncio.create_task(_serve(self.server))
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if self.task.done():

@@ -159,13 +159,15 @@ async def test_authorized_fetch_requires_signed_gets_but_keeps_instance_key_publ
 
 
 def test_heavy_modules_are_not_imported_by_the_server_at_start() -> None:
-    """Idle memory goal (≤ 64 MB): pyld, jsonschema and icalendar load only when used."""
+    """Idle memory goal (≤ 64 MB): pyld, jsonschema, icalendar, the image libraries and
+    the outbound HTTP client's aiohttp load only when used."""
     code = (
         "import sys\n"
         "from fedivoisin.web.app import create_app\n"
         "from fedivoisin.cli import build_parser\n"
         "build_parser()\n"
-        "print(','.join(m for m in ('pyld', 'jsonschema', 'icalendar') if m in sys.modules))\n"
+        "heavy = ('pyld', 'jsonschema', 'icalendar', 'PIL', 'blurhash', 'aiohttp')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

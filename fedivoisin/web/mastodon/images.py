@@ -12,9 +12,6 @@ import io
 import warnings
 from dataclasses import dataclass
 
-import blurhash
-from PIL import Image, ImageOps
-
 from ...errors import TooLarge, Unprocessable
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -37,6 +34,11 @@ class Cleaned:
 
 
 def clean(raw: bytes) -> Cleaned:
+    # Imported here: Pillow and blurhash cost ~3 MB of the idle server's memory
+    # (bench/idle_memory.py) and only uploads need them.
+    import blurhash
+    from PIL import Image, ImageOps
+
     if len(raw) > MAX_BYTES:
         raise TooLarge(f"images are limited to {MAX_BYTES // 1_048_576} MiB", field="file")
     try:

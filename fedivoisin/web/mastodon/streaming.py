@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +25,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ...store import mastodon as mstore
 from ...store import mastodon_residents as rstore
-from ...store.mastodon import Page
+from ...store.mastodon import Page, StatusRow
 from ..auth import principal_for_token
 from ..routes.common import runtime
 from . import notifications as notes
 from .present import Presenter
+from .stream_cursor import StreamCursor
 
 log = logging.getLogger("fedivoisin.streaming")
 
@@ -39,8 +42,8 @@ STREAMS = ("user", "user:notification", "public", "public:local", "hashtag", "ha
 class Subscription:
     stream: str
     tag: str | None = None
-    last: int = 0
-    last_note: int = 0
+    statuses: StreamCursor = field(default_factory=StreamCursor)
+    notes: StreamCursor = field(default_factory=StreamCursor)
     changed_since: float = 0.0
     sent_changes: set[tuple[int, float]] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,11 +84,11 @@ async def streaming(ws: WebSocket) -> None:
             await ws.send_text(orjson.dumps({"error": "a hashtag stream needs a tag"}).decode())
             return
         sub = Subscription(stream, tag if stream.startswith("hashtag") else None)
-        sub.last = await _newest_status(rt)
+        sub.statuses = StreamCursor(settled=await _newest_status(rt))
         sub.changed_since = rt.clock.now()
         if me is not None and principal is not None and principal.actor is not None:
             entries = await rstore.inbox_entries(rt.store, principal.actor.slug, Page(limit=1))
-            sub.last_note = entries[0].id if entries else 0
+            sub.notes = StreamCursor(settled=entries[0].id if entries else 0)
         subs[(sub.stream, sub.tag)] = sub
 
     first = ws.query_params.get("stream")
@@ -132,40 +135,37 @@ async def _newest_status(rt: Any) -> int:
 
 
 async def _push(ws: WebSocket, rt: Any, me: str | None, principal: Any, sub: Subscription) -> None:
-    page = Page(min_id=sub.last, limit=40)
+    p = Presenter(rt, me)
+    fetch: Callable[[Page], Awaitable[list[StatusRow]]] | None = None
+    local_only = sub.stream.endswith(":local")
     if sub.stream == "user":
         assert me is not None
-        p = Presenter(rt, me)
         p.hidden = await rstore.hidden_for(rt.store, me)
-        rows = await mstore.home(rt.store, me, page)
+        fetch = functools.partial(mstore.home, rt.store, me)
     elif sub.stream.startswith("public"):
-        p = Presenter(rt, me)
-        rows = await mstore.public(rt.store, page, local_only=sub.stream == "public:local")
+        fetch = functools.partial(mstore.public, rt.store, local_only=local_only)
     elif sub.stream.startswith("hashtag"):
-        p = Presenter(rt, me)
-        rows = await mstore.tagged(
-            rt.store, sub.tag or "", page, local_only=sub.stream == "hashtag:local"
-        )
-    else:
-        rows = []
-        p = Presenter(rt, me)
-    if rows:
-        sub.last = max(r.id for r in rows)
+        fetch = functools.partial(mstore.tagged, rt.store, sub.tag or "", local_only=local_only)
+    if fetch is not None:
+        rows = sorted(await sub.statuses.unsent(fetch, _status_id), key=_status_id)
         for status in await p.statuses(rows):
             await _send(ws, sub, "update", status)
     if sub.stream in ("user", "public", "public:local"):
         await _push_changes(ws, rt, p, me if sub.stream == "user" else None, sub)
     if sub.stream.startswith("user") and principal is not None and principal.actor is not None:
-        shown, _ = await notes.page_of(
-            rt, principal.actor, Page(min_id=sub.last_note, limit=40), types=None, exclude=set()
+        # Only the entries this very read saw are marked: a second query could see an
+        # entry committed in between and skip its notification for ever.
+        shown, seen = await notes.page_of(
+            rt, principal.actor, Page(min_id=sub.notes.settled, limit=40), types=None, exclude=set()
         )
-        entries = await rstore.inbox_entries(
-            rt.store, principal.actor.slug, Page(min_id=sub.last_note, limit=40)
-        )
-        if entries:
-            sub.last_note = max(e.id for e in entries)
-        for n in sorted(shown, key=lambda n: int(n["id"])):
+        fresh = [n for n in shown if int(n["id"]) not in sub.notes.sent]
+        sub.notes.saw(seen)
+        for n in sorted(fresh, key=lambda n: int(n["id"])):
             await _send(ws, sub, "notification", n)
+
+
+def _status_id(row: StatusRow) -> int:
+    return row.id
 
 
 async def _push_changes(

@@ -25,20 +25,15 @@ async def unfollowed_activities(store: Store, before: float) -> int:
     """Received activities older than `before` of actors no local actor follows and no
     local community counts as a member, with their inbox listings."""
     orphan = (
-        "SELECT {key} FROM activities a WHERE a.local = 0 AND a.published < ?"
+        "SELECT id FROM activities a WHERE a.local = 0 AND a.published < ?"
         " AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.followee = a.actor_uri"
         "   AND f.state = 'accepted')"
         " AND NOT EXISTS (SELECT 1 FROM members m WHERE m.member = a.actor_uri"
         "   AND m.state = 'accepted')"
     )
     async with store.transaction():
-        await store.execute(
-            f"DELETE FROM inbox_items WHERE activity_id IN ({orphan.format(key='id')})",
-            (before,),
-        )
-        return await store.execute(
-            f"DELETE FROM activities WHERE uri IN ({orphan.format(key='uri')})", (before,)
-        )
+        await store.execute(f"DELETE FROM inbox_items WHERE activity_id IN ({orphan})", (before,))
+        return await store.execute(f"DELETE FROM activities WHERE id IN ({orphan})", (before,))
 
 
 async def resolved_flags(store: Store, before: float) -> int:

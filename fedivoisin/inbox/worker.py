@@ -169,10 +169,14 @@ class InboxWorker:
                 await self._one(row)
         else:
             # The admin-only reads (silences, relays, blocks) once per claimed batch here
-            # too: another process's change to them is seen from the next batch on.
+            # too: another process's change to them is seen from the next batch on. The
+            # batch's statements commit asynchronously: what a row writes is redone from
+            # its `received` row (committed durably by the accept path) if a crash loses
+            # it, and its done-mark, written last, is lost with it.
             with batch_memo():
-                for row in alone:
-                    await self._one(row)
+                async with rt.store.session(asynchronous_commit=True):
+                    for row in alone:
+                        await self._one(row)
         return handled + len(alone)
 
     async def _batch(self, rows: list[Received]) -> tuple[int, list[Received]]:

@@ -286,8 +286,9 @@ class Store:
         )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[None]:
-        """Keep one connection for the task's statements (PostgreSQL); SQLite has one."""
+    async def session(self, *, asynchronous_commit: bool = False) -> AsyncIterator[None]:
+        """Keep one connection for the task's statements (PostgreSQL); SQLite has one, and
+        its batches commit once anyway."""
         yield
 
     def in_transaction(self) -> bool:

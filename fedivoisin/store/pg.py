@@ -191,19 +191,29 @@ class PgStore(Store):
             yield conn
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[None]:
+    async def session(self, *, asynchronous_commit: bool = False) -> AsyncIterator[None]:
         """One pooled connection for the task's statements (still autocommit) until the
         block ends: a worker processing one inbox row runs ~10 statements, and taking a
-        connection from the pool for each cost ~7 % of its CPU (bench/scale_bench.py)."""
+        connection from the pool for each cost ~7 % of its CPU (bench/scale_bench.py).
+
+        `asynchronous_commit`: its commits do not wait for the WAL flush (PostgreSQL's
+        synchronous_commit = off; a crash may lose the last fraction of a second of them,
+        never a later one without the earlier ones). Only for work redone from a durable
+        queue when it is lost: the inbox worker's rows."""
         if self._current() is not None or self._pinned_conn() is not None:
             yield
             return
         async with self.pool.connection() as conn:
             token = self._pinned.set((asyncio.current_task(), conn))  # type: ignore[arg-type]
             try:
+                if asynchronous_commit:
+                    await conn.execute("SET synchronous_commit = off")
                 yield
             finally:
                 self._pinned.reset(token)
+                if asynchronous_commit:
+                    with contextlib.suppress(psycopg.Error):  # a broken one leaves the pool
+                        await conn.execute("RESET synchronous_commit")
 
     async def migrate(self) -> int:
         async with self.pool.connection() as conn, conn.transaction():

@@ -53,3 +53,42 @@ async def test_a_session_keeps_one_connection_and_stays_autocommit(tmp_path: Pat
     finally:
         await other.close()
         await store.close()
+
+
+async def _synchronous_commit(store: Store) -> tuple[str, str]:
+    """Its value and where it comes from ('session' once SET on the connection): the
+    test cluster itself runs with synchronous_commit = off."""
+    r = await store.fetchone(
+        "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'"
+    )
+    assert r is not None
+    return str(r[0]), str(r[1])
+
+
+async def test_asynchronous_commit_stays_inside_its_session(tmp_path: Path) -> None:
+    """The inbox worker's batches commit without waiting for the WAL flush; the pooled
+    connection goes back to the others with PostgreSQL's durable default."""
+    store = await Store.open(tmp_path / "async.sqlite3", pool_size=2)
+    try:
+        await store.migrate()
+        if store.dialect != "postgres":
+            async with store.session(asynchronous_commit=True):  # SQLite: nothing to set
+                await store.execute("INSERT INTO instance_settings VALUES ('k', 'v')")
+            assert await store.fetchone("SELECT 1 FROM instance_settings WHERE key = 'k'")
+            return
+        default = await _synchronous_commit(store)
+        assert default[1] != "session"
+        async with store.session(asynchronous_commit=True):
+            assert await _synchronous_commit(store) == ("off", "session")
+            pinned = await _backend(store)
+            # Other tasks' statements keep durable commits.
+            assert await asyncio.create_task(_synchronous_commit(store)) == default
+        # Every pooled connection, the one the session had included, is durable again.
+        seen = set()
+        for _ in range(6):
+            async with store.session():
+                seen.add(await _backend(store))
+                assert await _synchronous_commit(store) == default
+        assert pinned in seen
+    finally:
+        await store.close()

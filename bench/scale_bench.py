@@ -17,7 +17,10 @@ scripts/pg-test-cluster unless FV_BENCH_POSTGRES names one):
 - RSS of each worker process after the run (VmRSS), and of PostgreSQL's backends is not
   counted.
 
-    .venv/bin/python bench/scale_bench.py [--reps N]
+    .venv/bin/python bench/scale_bench.py [--reps N] [--case fanout|inbox] [--durable]
+
+The throw-away cluster runs without fsync (as the test suite's); --durable makes one with
+PostgreSQL's defaults, where every commit waits for its WAL flush as in production.
 
 Prints the figures and writes bench/results/scale.json. Medians of --reps runs.
 """
@@ -54,7 +57,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 INBOX_ROWS, SENDERS = 4000, 100
 
 
-def cluster() -> tuple[str, str | None]:
+def cluster(durable: bool = False) -> tuple[str, str | None]:
     url = os.environ.get("FV_BENCH_POSTGRES")
     if url:
         return url, None
@@ -64,6 +67,7 @@ def cluster() -> tuple[str, str | None]:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "PG_TEST_DURABLE": "1" if durable else ""},
     )
     return out.stdout.strip(), d
 
@@ -335,8 +339,14 @@ def main() -> None:
         help="run only this case (repeatable; default: both)",
     )
     p.add_argument("--no-write", action="store_true", help="print only (trying a change)")
+    p.add_argument(
+        "--durable",
+        action="store_true",
+        help="a cluster with PostgreSQL's durable defaults (fsync, synchronous commits);"
+        " writes bench/results/scale-durable.json",
+    )
     args = p.parse_args()
-    base, made = cluster()
+    base, made = cluster(args.durable)
     try:
         results = asyncio.run(main_async(base, args.reps, set(args.case or ["fanout", "inbox"])))
     finally:
@@ -344,9 +354,10 @@ def main() -> None:
             subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-cluster"), "stop", made])
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     results["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results["durable_cluster"] = args.durable
     if args.no_write:
         return
-    out = ROOT / "bench" / "results" / "scale.json"
+    out = ROOT / "bench" / "results" / ("scale-durable.json" if args.durable else "scale.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
 

@@ -208,6 +208,7 @@ async def _work(settings: Any) -> int:
     from .cli_commands import served_origin
     from .clock import SystemClock
     from .jobs import Jobs
+    from .remote import http
     from .runtime import Runtime
 
     store = await Store.open(settings.database, pool_size=settings.db_pool_size)
@@ -219,6 +220,7 @@ async def _work(settings: Any) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, done.set)
     try:
+        http(rt).warm()
         await jobs.start()
         print(f"fedivoisin worker for {settings.origin}", flush=True)
         await done.wait()

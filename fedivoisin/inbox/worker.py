@@ -144,7 +144,8 @@ class InboxWorker:
     and processed alone after the COMMIT, so the write lock is never held across a peer's
     answer (net.offline). A batch stops after BATCH_SECONDS so the accept path is not
     held up for long. On PostgreSQL, where several workers share the queue and a long
-    transaction would hold row locks across them, rows are processed one by one.
+    transaction would hold row locks across them, rows are processed one by one (the
+    admin-only reads still memoised per claimed batch).
     """
 
     def __init__(self, rt: Runtime) -> None:
@@ -164,8 +165,18 @@ class InboxWorker:
         handled = 0
         if rt.store.dialect == "sqlite":
             handled, alone = await self._batch(rows)
-        for row in alone:
-            await self._one(row)
+            for row in alone:
+                await self._one(row)
+        else:
+            # The admin-only reads (silences, relays, blocks) once per claimed batch here
+            # too: another process's change to them is seen from the next batch on. The
+            # batch's statements commit asynchronously: what a row writes is redone from
+            # its `received` row (committed durably by the accept path) if a crash loses
+            # it, and its done-mark, written last, is lost with it.
+            with batch_memo():
+                async with rt.store.session(asynchronous_commit=True):
+                    for row in alone:
+                        await self._one(row)
         return handled + len(alone)
 
     async def _batch(self, rows: list[Received]) -> tuple[int, list[Received]]:
@@ -198,13 +209,14 @@ class InboxWorker:
         return len(finished), alone
 
     async def _one(self, row: Received) -> None:
-        try:
-            outcome = await process(self.rt, row)
-        except Exception as exc:
-            await self._failed(row, exc)
-            return
-        now = self.rt.clock.now()
-        await queue.mark_done(self.rt.store, row.id, now)
+        async with self.rt.store.session():
+            try:
+                outcome = await process(self.rt, row)
+            except Exception as exc:
+                await self._failed(row, exc)
+                return
+            now = self.rt.clock.now()
+            await queue.mark_done(self.rt.store, row.id, now)
         self._count(row, outcome, now)
 
     async def _failed(self, row: Received, exc: Exception) -> None:

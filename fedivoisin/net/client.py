@@ -118,6 +118,11 @@ class HttpClient:
             )
         return self._session
 
+    def warm(self) -> None:
+        """Load aiohttp and open the session now. `fedivoisin worker` exists to talk to
+        peers: its first fan-out should not wait ~0.25 s of imports (bench/scale_bench.py)."""
+        self._get_session()
+
     async def close(self) -> None:
         self._closed = True
         session, self._session = self._session, None

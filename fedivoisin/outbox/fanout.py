@@ -31,8 +31,7 @@ async def collection_members(
     if slug is None:
         return None
     if uri == rt.urls.followers(slug):
-        rows = await follow_store.followers(rt.store, rt.urls.actor(slug))
-        return [(f.follower, f.inbox, f.shared_inbox) for f in rows]
+        return await follow_store.follower_inboxes(rt.store, rt.urls.actor(slug))
     if uri == rt.urls.members(slug):
         from ..store import members as member_store
 

@@ -140,7 +140,7 @@ async def _queue(
         for t in targets.remote
     ]
     if rows:
-        await rt.store.executemany(delivery_store.insert_rows_sql(), rows)
+        await delivery_store.queue(rt.store, rows)
     return len(rows)
 
 

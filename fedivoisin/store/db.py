@@ -19,7 +19,7 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -274,6 +274,22 @@ class Store:
         batch = [tuple(r) for r in rows]
         async with self.transaction(content=content):
             self.db.executemany(sql, batch)  # inside BEGIN IMMEDIATE: never busy
+
+    async def insert_new(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert rows, skipping those that collide with a unique key (INSERT OR IGNORE):
+        the bulk path of a fan-out. PostgreSQL overrides it with COPY."""
+        marks = ", ".join("?" for _ in columns)
+        await self.executemany(
+            f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
+
+    @asynccontextmanager
+    async def session(self, *, asynchronous_commit: bool = False) -> AsyncIterator[None]:
+        """Keep one connection for the task's statements (PostgreSQL); SQLite has one, and
+        its batches commit once anyway."""
+        yield
 
     def in_transaction(self) -> bool:
         """Whether the calling task is inside transaction()."""

@@ -7,8 +7,9 @@ of inboxes would otherwise spend more time in commits than in HTTP.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -42,11 +43,23 @@ def _row(r: sqlite3.Row) -> Delivery:
     )
 
 
-def insert_rows_sql() -> str:
-    return (
-        "INSERT OR IGNORE INTO deliveries (activity_uri, sender, inbox, host, recipients,"
-        " next_try, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    )
+#: A queued row, in the order `queue` takes its values.
+QUEUED_COLUMNS = (
+    "activity_uri",
+    "sender",
+    "inbox",
+    "host",
+    "recipients",
+    "next_try",
+    "created_at",
+    "expires_at",
+)
+
+
+async def queue(store: Store, rows: Iterable[Sequence[Any]]) -> None:
+    """Queue delivery rows (QUEUED_COLUMNS); a row already queued for the same activity and
+    inbox is kept as it is."""
+    await store.insert_new("deliveries", QUEUED_COLUMNS, rows)
 
 
 #: Due and not under anyone's lease. Portable SQL (SQLite and PostgreSQL alike); a

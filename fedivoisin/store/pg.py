@@ -13,6 +13,7 @@ against the task so child tasks never borrow it) until COMMIT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import re
@@ -119,6 +120,9 @@ class PgStore(Store):
         self._tx: contextvars.ContextVar[tuple[asyncio.Task[Any], Any] | None] = (
             contextvars.ContextVar(f"fv_tx_{id(self)}", default=None)
         )
+        self._pinned: contextvars.ContextVar[tuple[asyncio.Task[Any], Any] | None] = (
+            contextvars.ContextVar(f"fv_pin_{id(self)}", default=None)
+        )
 
     @classmethod
     async def connect(cls, url: str, *, schema: str | None = None, pool_size: int = 10) -> PgStore:
@@ -171,14 +175,45 @@ class PgStore(Store):
     def in_transaction(self) -> bool:
         return self._current() is not None
 
+    def _pinned_conn(self) -> Any:
+        held = self._pinned.get()
+        if held is not None and held[0] is asyncio.current_task():
+            return held[1]
+        return None
+
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[Any]:
-        conn = self._current()
+        conn = self._current() or self._pinned_conn()
         if conn is not None:
             yield conn
             return
         async with self.pool.connection() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def session(self, *, asynchronous_commit: bool = False) -> AsyncIterator[None]:
+        """One pooled connection for the task's statements (still autocommit) until the
+        block ends: a worker processing one inbox row runs ~10 statements, and taking a
+        connection from the pool for each cost ~7 % of its CPU (bench/scale_bench.py).
+
+        `asynchronous_commit`: its commits do not wait for the WAL flush (PostgreSQL's
+        synchronous_commit = off; a crash may lose the last fraction of a second of them,
+        never a later one without the earlier ones). Only for work redone from a durable
+        queue when it is lost: the inbox worker's rows."""
+        if self._current() is not None or self._pinned_conn() is not None:
+            yield
+            return
+        async with self.pool.connection() as conn:
+            token = self._pinned.set((asyncio.current_task(), conn))  # type: ignore[arg-type]
+            try:
+                if asynchronous_commit:
+                    await conn.execute("SET synchronous_commit = off")
+                yield
+            finally:
+                self._pinned.reset(token)
+                if asynchronous_commit:
+                    with contextlib.suppress(psycopg.Error):  # a broken one leaves the pool
+                        await conn.execute("RESET synchronous_commit")
 
     async def migrate(self) -> int:
         async with self.pool.connection() as conn, conn.transaction():
@@ -242,6 +277,30 @@ class PgStore(Store):
             async with conn.cursor() as cur:
                 await cur.executemany(postgres_statement(sql), batch)
 
+    async def insert_new(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """COPY, in a savepoint: a fan-out's 1,000 delivery rows took 50–260 ms as
+        pipelined INSERTs and take ~16 ms as one COPY (docs/performance.md). COPY cannot
+        skip duplicates, so a batch that collides with a unique key is undone and inserted
+        again with INSERT … ON CONFLICT DO NOTHING."""
+        batch = [tuple(r) for r in rows]
+        if not batch:
+            return
+        names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
+        copy = pgsql.SQL("COPY {} ({}) FROM STDIN").format(pgsql.Identifier(table), names)
+        async with self.transaction():
+            conn = self._current()
+            try:
+                async with conn.transaction(), conn.cursor() as cur:
+                    async with cur.copy(copy) as pipe:
+                        for row in batch:
+                            await pipe.write_row(row)
+                return
+            except psycopg.errors.UniqueViolation:
+                pass
+        await super().insert_new(table, columns, batch)
+
     @asynccontextmanager
     async def transaction(self, *, content: bool = True) -> AsyncIterator[Store]:
         """One pooled connection for the task until COMMIT; nested use is a savepoint."""
@@ -250,7 +309,8 @@ class PgStore(Store):
             async with current.transaction():
                 yield self
             return
-        async with self.pool.connection() as conn:
+        pinned = self._pinned_conn()
+        async with contextlib.nullcontext(pinned) if pinned else self.pool.connection() as conn:
             token = self._tx.set((asyncio.current_task(), conn))  # type: ignore[arg-type]
             try:
                 async with conn.transaction():

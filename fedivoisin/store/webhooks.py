@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .db import Store
-from .deliveries import insert_rows_sql
+from .deliveries import queue as queue_deliveries
 
 SENDER_PREFIX = "webhook:"
 
@@ -155,8 +155,8 @@ async def queue_event(
         )
         if inserted == 0:
             return False
-        await store.executemany(
-            insert_rows_sql(),
+        await queue_deliveries(
+            store,
             [
                 (
                     f"{SENDER_PREFIX}{h.id}:{event_id}",

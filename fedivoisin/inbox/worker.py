@@ -14,7 +14,7 @@ import orjson
 
 from .. import processes
 from ..net.offline import NetworkNeeded, offline
-from ..outbox import webhooks
+from ..outbox import domain_policies, webhooks
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
 from ..protocol.addressing import addressees, is_public, ref, strip_private
@@ -25,6 +25,7 @@ from ..store import deliveries, inbox_items
 from ..store import follows as follow_store
 from ..store import inbox_queue as queue
 from ..store import mastodon as mastodon_store
+from ..store import relays as relay_store
 from ..store.inbox_queue import Received
 from ..store.memo import batch_memo
 from .context import Ctx, Ignored, Refused
@@ -123,6 +124,16 @@ async def process(rt: Runtime, row: Received) -> str:
     return outcome
 
 
+async def prefetch(rt: Runtime, rows: list[Received]) -> None:
+    """The batch's per-sender admin-only questions (personal blocks, relays, silenced
+    accounts), each in one query for all its senders instead of one per activity. A
+    sender whose activity names another actor is simply read on its own."""
+    senders = list(dict.fromkeys(r.actor_uri for r in rows if r.actor_uri))
+    await actor_block_store.prefetch_blockers_of(rt.store, senders)
+    await relay_store.prefetch_relaying(rt.store, senders)
+    await domain_policies.prefetch_actor_silences(rt, senders)
+
+
 async def _domain_is_back(rt: Runtime, actor: str) -> None:
     """A domain marked unavailable that talks to us again is available again (as Mastodon
     does): its queued deliveries resume."""
@@ -144,8 +155,9 @@ class InboxWorker:
     and processed alone after the COMMIT, so the write lock is never held across a peer's
     answer (net.offline). A batch stops after BATCH_SECONDS so the accept path is not
     held up for long. On PostgreSQL, where several workers share the queue and a long
-    transaction would hold row locks across them, rows are processed one by one (the
-    admin-only reads still memoised per claimed batch).
+    transaction would hold row locks across them, rows are processed one by one, a
+    claimed batch on one pooled connection with asynchronous commits (see run_once) and
+    the admin-only reads memoised as on SQLite.
     """
 
     def __init__(self, rt: Runtime) -> None:
@@ -175,6 +187,7 @@ class InboxWorker:
             # it, and its done-mark, written last, is lost with it.
             with batch_memo():
                 async with rt.store.session(asynchronous_commit=True):
+                    await prefetch(rt, rows)
                     for row in alone:
                         await self._one(row)
         return handled + len(alone)
@@ -187,6 +200,7 @@ class InboxWorker:
         started = time.perf_counter()
         async with store.transaction():
             with offline(), batch_memo():
+                await prefetch(rt, rows)
                 for row in rows:
                     if time.perf_counter() - started > BATCH_SECONDS:
                         break  # the rest stays pending: the next batch takes it
@@ -209,14 +223,13 @@ class InboxWorker:
         return len(finished), alone
 
     async def _one(self, row: Received) -> None:
-        async with self.rt.store.session():
-            try:
-                outcome = await process(self.rt, row)
-            except Exception as exc:
-                await self._failed(row, exc)
-                return
-            now = self.rt.clock.now()
-            await queue.mark_done(self.rt.store, row.id, now)
+        try:
+            outcome = await process(self.rt, row)
+        except Exception as exc:
+            await self._failed(row, exc)
+            return
+        now = self.rt.clock.now()
+        await queue.mark_done(self.rt.store, row.id, now)
         self._count(row, outcome, now)
 
     async def _failed(self, row: Received, exc: Exception) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .db import Store
-from .memo import forget, memoised
+from .memo import batching, forget, memoised, prime
 
 
 async def add(store: Store, blocker: str, blocked: str, activity_uri: str, now: float) -> None:
@@ -40,3 +42,18 @@ async def blockers_of(store: Store, blocked: str) -> frozenset[str]:
         return frozenset(str(r[0]) for r in rows)
 
     return await memoised(("blockers_of", blocked), read)  # once per inbox batch
+
+
+async def prefetch_blockers_of(store: Store, blocked: Collection[str]) -> None:
+    """blockers_of() for every sender of an inbox batch, in one query."""
+    if not blocked or not batching():
+        return
+    marks = ", ".join("?" for _ in blocked)
+    rows = await store.fetchall(
+        f"SELECT blocked, blocker FROM actor_blocks WHERE blocked IN ({marks})", tuple(blocked)
+    )
+    found: dict[str, set[str]] = {b: set() for b in blocked}
+    for r in rows:
+        found[str(r[0])].add(str(r[1]))
+    for b, blockers in found.items():
+        prime(("blockers_of", b), frozenset(blockers))

@@ -190,6 +190,18 @@ async def mark_done(store: Store, row_id: int, now: float) -> None:
     )
 
 
+async def mark_done_many(store: Store, row_ids: list[int], now: float) -> None:
+    """mark_done for several rows in one statement (the PostgreSQL worker's batches)."""
+    if not row_ids:
+        return
+    marks = ", ".join("?" for _ in row_ids)
+    await store.execute(
+        f"UPDATE received SET state = 'done', body = ?, processed_at = ? WHERE id IN ({marks})",
+        (b"", now, *row_ids),
+        content=False,
+    )
+
+
 async def mark_retry(store: Store, row_id: int, error: str, next_try: float, give_up: bool) -> None:
     await store.execute(
         "UPDATE received SET attempts = attempts + 1, error = ?, next_try = ?,"

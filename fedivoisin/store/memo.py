@@ -39,6 +39,19 @@ async def memoised(key: Hashable, read: Callable[[], Awaitable[_T]]) -> _T:
     return value
 
 
+def prime(key: Hashable, value: Any) -> None:
+    """Answer a memoised read ahead: a batch's prefetch reads one question for all its
+    senders in one query (inbox/worker.py). Outside a batch it does nothing."""
+    memo = _MEMO.get()
+    if memo is not None:
+        memo.setdefault(key, value)
+
+
+def batching() -> bool:
+    """Whether a batch memo is active (a prefetch outside one would be read for nothing)."""
+    return _MEMO.get() is not None
+
+
 def forget() -> None:
     """A memoised table was written inside this batch (a local Block handed to the
     worker, say): later rows of the batch read it afresh."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import orjson
 
 from .db import Store
-from .memo import forget, memoised
+from .memo import batching, forget, memoised, prime
 
 
 async def add(store: Store, community: str, source: str, kinds: list[str], now: float) -> None:
@@ -36,6 +38,22 @@ async def relaying(store: Store, source: str) -> list[tuple[str, list[str]]]:
 
     # Relays change only by a resident's or admin's request, never inside an inbox batch.
     return await memoised(("relaying", source), read)
+
+
+async def prefetch_relaying(store: Store, sources: Collection[str]) -> None:
+    """relaying() for every sender of an inbox batch, in one query."""
+    if not sources or not batching():
+        return
+    marks = ", ".join("?" for _ in sources)
+    rows = await store.fetchall(
+        f"SELECT source, community, kinds FROM relays WHERE source IN ({marks}) ORDER BY id",
+        tuple(sources),
+    )
+    found: dict[str, list[tuple[str, list[str]]]] = {s: [] for s in sources}
+    for r in rows:
+        found[r["source"]].append((r["community"], orjson.loads(r["kinds"])))
+    for source, relayed in found.items():
+        prime(("relaying", source), relayed)
 
 
 async def of_community(store: Store, community: str) -> list[tuple[str, list[str]]]:

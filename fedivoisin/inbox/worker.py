@@ -237,7 +237,6 @@ class InboxWorker:
                     try:
                         async with store.savepoint():
                             outcome = await process(rt, row)
-                            await queue.mark_done(store, row.id, rt.clock.now())
                     except NetworkNeeded:
                         alone.append(row)
                         continue
@@ -246,6 +245,9 @@ class InboxWorker:
                         finished.append((row, ""))
                         continue
                     finished.append((row, outcome))
+                # The done-marks in one statement, committed with the rows' writes.
+                processed = [row.id for row, outcome in finished if outcome]
+                await queue.mark_done_many(store, processed, rt.clock.now())
         now = rt.clock.now()
         for row, outcome in finished:
             if outcome:

@@ -157,10 +157,13 @@ async def changed_since(
         scope, params = f"(s.account_uri = ? OR s.account_uri IN ({followed}))", [me, me]
     else:
         scope, params = "o.public = 1" + (" AND o.local = 1" if local_only else ""), []
+    # From the few objects changed since then (objects_deleted, objects_updated), never
+    # from every original status: CROSS JOIN fixes SQLite's join order (PostgreSQL plans
+    # it as an inner join), and `coalesce` keeps it off the NULLs of UNIQUE(announce_uri).
     rows = await store.fetchall(
-        "SELECT s.id, o.deleted, o.updated FROM statuses s JOIN objects o ON o.uri = s.object_uri"
-        " WHERE s.announce_uri IS NULL AND (o.deleted >= ? OR o.updated >= ?)"
-        f" AND {scope} ORDER BY s.id LIMIT 200",
+        "SELECT s.id, o.deleted, o.updated FROM objects o CROSS JOIN statuses s"
+        " WHERE s.object_uri = o.uri AND coalesce(s.announce_uri, '') = ''"
+        f" AND (o.deleted >= ? OR o.updated >= ?) AND {scope} ORDER BY s.id LIMIT 200",
         [since, since, *params],
     )
     return [(int(r["id"]), r["deleted"], r["updated"]) for r in rows]

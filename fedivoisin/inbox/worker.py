@@ -151,8 +151,9 @@ class InboxWorker:
     """Processes the queue in batches (issue 14, docs/performance.md "Inbox processing").
 
     On SQLite a batch of due rows is processed inside ONE transaction, each row in its own
-    savepoint (a row that fails is undone alone and retried later): a commit per row, with
-    its WAL writes of every index page touched, cost more than the handlers themselves. A
+    savepoint (a row that fails is undone alone and retried later), and the processed
+    rows' done-marks in one UPDATE before the COMMIT: a commit per row, with its WAL
+    writes of every index page touched, cost more than the handlers themselves. A
     row whose handler needs the network (an unknown actor, a referenced object) is undone
     and processed alone after the COMMIT, so the write lock is never held across a peer's
     answer (net.offline). A batch stops after BATCH_SECONDS so the accept path is not

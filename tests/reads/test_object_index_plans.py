@@ -43,7 +43,9 @@ async def test_reads_on_mostly_null_columns_search_an_index(tmp_path: Path) -> N
         await activities.replies(store, POST)
         await mastodon_store.counts(store, [POST, POST + "x"])
         await mastodon_store.changed_since(store, 1e9, me=None, local_only=False)
-        await mastodon_store.changed_since(store, 1e9, me="https://q.example/actors/a", local_only=True)
+        await mastodon_store.changed_since(
+            store, 1e9, me="https://q.example/actors/a", local_only=True
+        )
         await indicators.raw_counts(store, COMMUNITY, 1e9, 1e9 + 86400)
     finally:
         store.db.set_trace_callback(None)

@@ -1,8 +1,8 @@
 """The reads that filter `objects` on a mostly-NULL column find their rows by an index.
 
-Migration 131 made the indexes on community_uri, in_reply_to, end_time, deleted and
+Migration 131 made the indexes on community_uri (two), in_reply_to, end_time, deleted and
 updated partial (`WHERE column IS NOT NULL`): a received post, which has none of them,
-no longer writes five index entries. A partial index serves a query only when the
+no longer writes six index entries. A partial index serves a query only when the
 planner can prove the query's WHERE implies the index's, so this test runs each read
 that relied on those indexes and checks SQLite's plan never scans `objects` whole (nor,
 for streaming's changes, every status). The plans are SQLite's, so it opens an SQLite

@@ -1,4 +1,4 @@
--- Five index entries less per received post (issue 14 item 3). A received post is
+-- Six index entries less per received post (issue 14 item 3). A received post is
 -- usually in no community, replies to nothing, was never edited or deleted and has no
 -- end time: it wrote a NULL entry in each index on those columns, ~5 µs apiece on SQLite
 -- (docs/performance.md "Inbox processing"), and no read looks NULLs up through them.

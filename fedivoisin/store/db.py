@@ -248,13 +248,13 @@ class Store:
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         args = tuple(params)
-        if self._owner is not None and self._owner is asyncio.current_task():
+        if self.in_transaction():
             return self._fetchone(sql, args)
         return await self._run(lambda: self._fetchone(sql, args))
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         args = tuple(params)
-        if self._owner is not None and self._owner is asyncio.current_task():
+        if self.in_transaction():
             return self._fetchall(sql, args)
         return await self._run(lambda: self._fetchall(sql, args))
 
@@ -263,7 +263,7 @@ class Store:
         only for tables no public representation shows (the inbox queue)."""
         args = tuple(params)
         try:
-            if self._owner is not None and self._owner is asyncio.current_task():
+            if self.in_transaction():
                 return self._rowcount(sql, args)
             async with self._writing():
                 return await self._run(lambda: self._rowcount(sql, args))
@@ -274,7 +274,7 @@ class Store:
     async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
         args = tuple(params)
         try:
-            if self._owner is not None and self._owner is asyncio.current_task():
+            if self.in_transaction():
                 return self._lastrowid(sql, args)
             async with self._writing():
                 return await self._run(lambda: self._lastrowid(sql, args))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from .clock import Clock
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput
 from .protocol import keys
 from .protocol.urls import INSTANCE_SLUG, RESERVED_SLUGS, valid_slug
 from .store import actors as actor_store
@@ -122,6 +122,16 @@ async def ensure_instance_actor(store: Store, clock: Clock, name: str) -> LocalA
     actor = await actor_store.get_actor(store, INSTANCE_SLUG)
     if actor is not None:
         return actor
+    try:
+        return await _insert_instance_actor(store, clock, name)
+    except Conflict:  # several processes starting together on one PostgreSQL: one wins
+        actor = await actor_store.get_actor(store, INSTANCE_SLUG)
+        if actor is None:
+            raise
+        return actor
+
+
+async def _insert_instance_actor(store: Store, clock: Clock, name: str) -> LocalActor:
     now = clock.now()
     return await actor_store.insert_actor(
         store,

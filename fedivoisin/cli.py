@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="web only: `fedivoisin worker` processes run the jobs (PostgreSQL)",
     )
+    serve.add_argument(
+        "--workers",
+        dest="web_workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="start N web processes on the one port (setting web_workers; PostgreSQL)",
+    )
     serve.set_defaults(handler=c.serve)
 
     community = sub.add_parser("community", help="manage communities").add_subparsers(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -60,15 +61,19 @@ async def served_origin(settings: Settings, store: Store) -> Settings:
 
 def serve(args: argparse.Namespace) -> int:
     metrics_port = getattr(args, "metrics_port", None)
-    settings = settings_from(
-        args,
-        host=args.host,
-        port=args.port,
-        access_log=getattr(args, "access_log", None),
-        log_format=getattr(args, "log_format", None),
-        metrics_bind=f"127.0.0.1:{metrics_port}" if metrics_port is not None else None,
-        run_jobs=getattr(args, "run_jobs", None),
-    )
+    flags = {
+        "data_dir": getattr(args, "data_dir", None),
+        "base_url": getattr(args, "base_url", None),
+        "database_url": getattr(args, "database_url", None),
+        "host": args.host,
+        "port": args.port,
+        "access_log": getattr(args, "access_log", None),
+        "log_format": getattr(args, "log_format", None),
+        "metrics_bind": f"127.0.0.1:{metrics_port}" if metrics_port is not None else None,
+        "run_jobs": getattr(args, "run_jobs", None),
+        "web_workers": getattr(args, "web_workers", None),
+    }
+    settings = load_settings(flags)
     # First, before the heavy imports and before anything opens the database: a second
     # server on this data directory must exit at once.
     # (PostgreSQL: several server processes may share one data directory, docs/deploy.md.)
@@ -79,13 +84,30 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .logs import configure
-    from .web.app import create_app
 
     configure(settings.log_level, settings.log_format)
-    app = create_app(settings)
     banner = f"fedivoisin serving {settings.origin} on {settings.host}:{settings.port}"
+    if settings.web_workers > 1:
+        banner += f" with {settings.web_workers} processes"
     if settings.metrics_bind:
         banner += f", metrics on http://{settings.metrics_bind}/metrics"
+    extra: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
+    if settings.web_workers > 1:
+        # uvicorn binds the port here and spawns the processes, each building its own app
+        # from the same flags; it restarts one that dies and stops them all on SIGTERM.
+        import json
+        import os
+
+        from .web.app import SERVE_FLAGS_ENV
+
+        asyncio.run(_prepare_once(settings))
+        os.environ[SERVE_FLAGS_ENV] = json.dumps(flags)
+        app: Any = "fedivoisin.web.app:app_from_environment"
+        extra.update(factory=True, workers=settings.web_workers)
+    else:
+        from .web.app import create_app
+
+        app = create_app(settings)
     if settings.log_format == "json":  # every line of output is then one JSON object
         logging.getLogger("fedivoisin").info(
             banner,
@@ -93,7 +115,6 @@ def serve(args: argparse.Namespace) -> int:
         )
     else:
         print(banner, flush=True)
-    extra: dict[str, Any] = {"log_config": None} if settings.log_format == "json" else {}
     uvicorn.run(
         app,
         host=settings.host,
@@ -107,6 +128,19 @@ def serve(args: argparse.Namespace) -> int:
     if lock is not None:
         lock.release()
     return 0
+
+
+async def _prepare_once(settings: Settings) -> None:
+    """Before `serve --workers N` spawns its processes: a database that cannot be reached
+    is then one clear error (not N failing children), and the processes start on a
+    migrated schema with the instance actor in place."""
+    from .web.app import prepare
+
+    store = await Store.open(settings.database, pool_size=1)
+    try:
+        await prepare(store, settings, SystemClock())
+    finally:
+        await store.close()
 
 
 async def community_create(args: argparse.Namespace) -> int:

@@ -99,6 +99,9 @@ class Settings:
     # Whether `serve` runs the background jobs (inbox, deliveries, imports, retention)
     # itself; off (`serve --no-jobs`) only beside `fedivoisin worker` processes.
     run_jobs: bool = True
+    # How many web processes one `serve` starts (`serve --workers N`, PostgreSQL only): uvicorn
+    # binds the port once and hands it to N processes, restarting any that dies.
+    web_workers: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -246,6 +249,18 @@ def validate(s: Settings) -> None:
         raise ConfigError(
             "setting run_jobs: off needs PostgreSQL (database_url): on SQLite the server"
             " process runs the jobs itself"
+        )
+    if s.web_workers <= 0:
+        raise ConfigError("setting web_workers: must be positive")
+    if s.web_workers > 1 and not s.uses_postgres:
+        raise ConfigError(
+            "setting web_workers: several web processes need PostgreSQL (database_url); on"
+            " SQLite one process serves"
+        )
+    if s.web_workers > 1 and s.metrics_bind:
+        raise ConfigError(
+            "setting metrics_bind: one port cannot serve several web processes"
+            " (web_workers > 1); start one `serve` per metrics port, or read `fedivoisin status`"
         )
     if s.db_pool_size <= 0:
         raise ConfigError("setting db_pool_size: must be positive")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -12,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from .. import admin
 from ..clock import Clock, SystemClock
-from ..config import Settings
+from ..config import Settings, load_settings
 from ..errors import ConfigError
 from ..jobs import Jobs
 from ..runtime import Runtime
@@ -97,6 +99,16 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+async def prepare(store: Store, settings: Settings, clock: Clock) -> None:
+    """What every start does on the opened database; each step is idempotent and safe when
+    several processes start at once (`serve --workers N` runs it first in its parent)."""
+    await admin.ensure_instance_actor(store, clock, settings.instance_name)
+    await admin.record_origin(store, settings.origin)
+    from ..store.hashtags import backfill
+
+    await backfill(store)  # objects stored before the hashtag index (migration 107)
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
 
@@ -105,11 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         store = await Store.open(settings.database, pool_size=settings.db_pool_size)
         rt = Runtime(settings=settings, store=store, clock=clock)
         try:
-            await admin.ensure_instance_actor(store, clock, settings.instance_name)
-            await admin.record_origin(store, settings.origin)
-            from ..store.hashtags import backfill
-
-            await backfill(store)  # objects stored before the hashtag index (migration 107)
+            await prepare(store, settings, clock)
             store.checkpoint_in_background()
         except BaseException:
             # Close whatever opened: a database thread left open by a failed start-up once
@@ -151,6 +159,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         lifespan=lifespan,
         middleware=[Middleware(InboxFastPath), *_metrics_middleware(settings)],
     )
+
+
+#: How `serve --workers N` hands its command-line flags to the processes uvicorn spawns
+#: (each re-reads fedivoisin.toml and the environment exactly as the parent did).
+SERVE_FLAGS_ENV = "FEDIVOISIN__SERVE_FLAGS"
+
+
+def app_from_environment() -> Starlette:
+    """The app of one of `serve --workers N`'s processes: uvicorn spawns each process and
+    imports this factory there, so settings travel as the flags, not as objects."""
+    from ..logs import configure
+
+    settings = load_settings(json.loads(os.environ[SERVE_FLAGS_ENV]))
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def _metrics_middleware(settings: Settings) -> list[Middleware]:

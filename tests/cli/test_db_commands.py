@@ -74,3 +74,21 @@ async def test_a_worker_process_needs_postgresql(tmp_path: Path) -> None:
     assert "PostgreSQL" in out.stderr and "Traceback" not in out.stderr
     no_jobs = await run(tmp_path, "serve", "--no-jobs", "--port", "1")
     assert no_jobs.returncode == 2 and "run_jobs" in no_jobs.stderr
+
+
+async def test_serve_workers_is_refused_where_it_cannot_work(tmp_path: Path) -> None:
+    """Several web processes need PostgreSQL, a positive count, and no shared metrics
+    port: each refusal is one line naming the setting, before anything starts."""
+    cases = [
+        (("--workers", "2"), "web_workers"),
+        (("--workers", "0"), "web_workers"),
+        (
+            ("--workers", "2", "--database-url", "postgresql://x/y", "--metrics-port", "9"),
+            "metrics",
+        ),
+    ]
+    for args, needle in cases:
+        out = await run(tmp_path, "serve", "--port", "1", *args)
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr

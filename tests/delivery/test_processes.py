@@ -314,3 +314,92 @@ async def test_db_copy_moves_a_sqlite_instance_to_postgresql_and_it_still_federa
     finally:
         await receiver.stop()
     assert not receiver.rejected  # the moved key signs as before
+
+
+async def test_serve_workers_runs_n_processes_on_one_port_and_replaces_a_killed_one(
+    tmp_path: Path,
+) -> None:
+    """`fedivoisin serve --workers 2`: one port, two processes, each with the app and the
+    jobs (both beat in `workers`). A post made through the port is delivered once to each
+    follower's inbox; one process SIGKILLed is replaced while the port keeps answering;
+    SIGTERM to the parent stops them all, each removing its row."""
+    data = tmp_path / "a"
+    url = await shared_database(data)
+    inst = ProcessInstance(data, database_url=url, web_workers=2, worker_poll_interval=0.2)
+    followee = await inst.community("les-lilas", "Résidence Les Lilas")
+    token = await inst.token("les-lilas")
+    receiver = Receiver(loopback_hosts(4, first=0x0A0000), verify=True)
+    await receiver.start()
+
+    def serving() -> set[int]:
+        rows = database.query(data / "fedivoisin.sqlite3", "SELECT id FROM workers")
+        return {int(str(r[0]).split(":")[1]) for r in rows}
+
+    async def pids(n: int) -> bool:
+        return len(await asyncio.to_thread(serving)) == n
+
+    try:
+        seeded = [
+            (receiver.actor(f"u{k}", i), receiver.inbox(f"u{k}", i), receiver.shared_inbox(i))
+            for i in range(4)
+            for k in range(3)
+        ]
+
+        async def seed(store: Store, _clock: Clock) -> None:
+            await store.executemany(
+                "INSERT INTO follows (follower, followee, state, inbox, shared_inbox, created_at)"
+                " VALUES (?, ?, 'accepted', ?, ?, 0)",
+                [(actor, followee, inbox, shared) for actor, inbox, shared in seeded],
+            )
+
+        await inst.admin(seed)
+        await inst.start()
+        await wait_for(lambda: pids(2), timeout=20, interval=0.1)
+        first = serving()
+        assert inst.proc is not None and inst.proc.pid not in first  # the parent only supervises
+
+        doc = (await inst.get_json(followee)).json()
+        receiver._keys[doc["publicKey"]["id"]] = keylib.load_public_key_pem(
+            doc["publicKey"]["publicKeyPem"]
+        )
+        async with inst.http() as c:
+            r = await c.post(
+                "/actors/les-lilas/outbox",
+                json=note(inst, "les-lilas", "Fête des voisins samedi"),
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert r.status_code == 201, r.text
+        create_id = r.json()["id"]
+        expected = {receiver.shared_inbox(i) for i in range(4)}
+
+        async def delivered() -> bool:
+            return {inbox for aid, inbox in receiver.unique() if aid == create_id} == expected
+
+        await wait_for(delivered, timeout=20, interval=0.05)
+
+        killed = min(first)
+        os.kill(killed, signal.SIGKILL)
+        for _ in range(20):  # the port answers throughout: the other process serves
+            assert (await inst.get_json(followee)).status_code == 200
+            await asyncio.sleep(0.05)
+
+        async def replaced() -> bool:
+            alive = await asyncio.to_thread(serving)
+            return len(alive - first) == 1 and (first - {killed}) <= alive
+
+        await wait_for(replaced, timeout=30, interval=0.2)
+        assert (await inst.get_json(followee)).status_code == 200
+        database.execute(
+            data / "fedivoisin.sqlite3", "DELETE FROM workers WHERE id LIKE ?", f"%:{killed}:%"
+        )  # the SIGKILLed one could not remove its own row
+        assert inst.proc is not None
+        inst.proc.terminate()
+        assert await asyncio.to_thread(inst.proc.wait, 30) == 0
+        assert serving() == set(), "each process removes its row when it stops"
+    finally:
+        await inst.stop()
+        await receiver.stop()
+
+    assert not receiver.rejected
+    times = Counter(p.inbox for p in receiver.accepted(create_id))
+    assert times == Counter({inbox: 1 for inbox in expected}), times

@@ -127,13 +127,14 @@ async def process(rt: Runtime, row: Received) -> str:
 
 
 async def prefetch(rt: Runtime, rows: list[Received]) -> None:
-    """The batch's per-sender admin-only questions (personal blocks, relays, silenced
-    accounts), each in one query for all its senders instead of one per activity. A
+    """The batch's per-sender questions (personal blocks, relays, silenced accounts, local
+    followers), each in one query for all its senders instead of one per activity. A
     sender whose activity names another actor is simply read on its own."""
     senders = list(dict.fromkeys(r.actor_uri for r in rows if r.actor_uri))
     await actor_block_store.prefetch_blockers_of(rt.store, senders)
     await relay_store.prefetch_relaying(rt.store, senders)
     await domain_policies.prefetch_actor_silences(rt, senders)
+    await follow_store.prefetch_following_of(rt.store, senders, prefix=rt.urls.origin)
 
 
 async def _domain_is_back(rt: Runtime, actor: str) -> None:

@@ -222,19 +222,17 @@ async def upsert_object(
     end_time: float | None = None,
     updated: float | None = None,
     new: bool = False,
-) -> None:
-    """Insert or replace an object row. `new` says the caller has just read that no row
-    exists (in the same transaction): its hashtag rows need no clearing first."""
-    await store.execute(
+    only_new: bool = False,
+) -> bool:
+    """Insert or replace an object row; whether it was written. `new` says the caller has
+    just read that no row exists (in the same transaction): its hashtag rows need no
+    clearing first. `only_new` writes nothing when a row with this uri exists (False):
+    a received `Create` tries that first, so a new object costs no lookup before it."""
+    written = await store.execute(
         "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
         " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
         " lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(uri) DO UPDATE SET type = excluded.type, kind = excluded.kind,"
-        " public = excluded.public, addressees = excluded.addressees,"
-        " community_uri = coalesce(excluded.community_uri, objects.community_uri),"
-        " document = excluded.document, updated = excluded.updated,"
-        " start_time = excluded.start_time, end_time = excluded.end_time,"
-        " lifecycle = excluded.lifecycle",
+        + (_IF_NEW if only_new else _OR_REPLACE),
         (
             uri,
             type_,
@@ -253,7 +251,21 @@ async def upsert_object(
             lifecycle_of(kind, document, in_reply_to),
         ),
     )
-    await hashtags.index(store, uri, document, new=new)
+    if only_new and not written:
+        return False
+    await hashtags.index(store, uri, document, new=new or only_new)
+    return True
+
+
+_IF_NEW = " ON CONFLICT(uri) DO NOTHING"
+_OR_REPLACE = (
+    " ON CONFLICT(uri) DO UPDATE SET type = excluded.type, kind = excluded.kind,"
+    " public = excluded.public, addressees = excluded.addressees,"
+    " community_uri = coalesce(excluded.community_uri, objects.community_uri),"
+    " document = excluded.document, updated = excluded.updated,"
+    " start_time = excluded.start_time, end_time = excluded.end_time,"
+    " lifecycle = excluded.lifecycle"
+)
 
 
 async def get_object(store: Store, uri: str) -> StoredObject | None:

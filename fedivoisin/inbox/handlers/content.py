@@ -83,7 +83,9 @@ async def store_remote_object(
     local: bool = False,
     community: str | None = None,
     new: bool = False,
-) -> None:
+    only_new: bool = False,
+) -> bool:
+    """Store a received object (upsert_object's `new` and `only_new`); whether written."""
     check_limits(obj)
     start, end = time_bounds(obj)
     if "attachment" in obj or "image" in obj:
@@ -92,7 +94,7 @@ async def store_remote_object(
         author = ref(obj.get("attributedTo")) or ctx.actor
         if await rejects_media(ctx.rt, host_of(author)):
             obj = {k: v for k, v in obj.items() if k not in ("attachment", "image")}
-    await activity_store.upsert_object(
+    written = await activity_store.upsert_object(
         ctx.rt.store,
         uri=obj["id"],
         type_=str(obj.get("type")),
@@ -109,8 +111,11 @@ async def store_remote_object(
         start_time=start,
         end_time=end,
         new=new,
+        only_new=only_new,
     )
-    ctx.stored_object = obj["id"]
+    if written:
+        ctx.stored_object = obj["id"]
+    return written
 
 
 async def on_create(ctx: Ctx) -> None:
@@ -124,12 +129,15 @@ async def on_create(ctx: Ctx) -> None:
         raise Refused("attributedTo is not the activity's actor")
     if not isinstance(obj.get("id"), str):
         raise Ignored("the object has no id")
-    existing = await activity_store.get_object(ctx.rt.store, obj["id"])
-    if existing is not None and existing.attributed_to not in (ctx.actor, author):
-        raise Refused("an object of someone else cannot be re-created")
     await _refuse_blocked_reply(ctx, author or ctx.actor, obj)
-    if not ctx.local_origin:
-        await store_remote_object(ctx, obj, new=existing is None)
+    # A new object (the usual case) is inserted at once, with no lookup first; only when a
+    # row with its id exists is that row read, and replaced if it is the sender's.
+    if ctx.local_origin or not await store_remote_object(ctx, obj, only_new=True):
+        existing = await activity_store.get_object(ctx.rt.store, obj["id"])
+        if existing is not None and existing.attributed_to not in (ctx.actor, author):
+            raise Refused("an object of someone else cannot be re-created")
+        if not ctx.local_origin:
+            await store_remote_object(ctx, obj, new=existing is None)
     ctx.activity["object"] = obj
     for hook in CREATE_HOOKS:
         await hook(ctx, obj)

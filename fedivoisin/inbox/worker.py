@@ -27,7 +27,7 @@ from ..store import inbox_queue as queue
 from ..store import mastodon as mastodon_store
 from ..store import relays as relay_store
 from ..store.inbox_queue import Received
-from ..store.memo import batch_memo
+from ..store.memo import batch_memo, forget
 from .context import Ctx, Ignored, Refused
 from .dispatch import dispatch
 
@@ -240,9 +240,11 @@ class InboxWorker:
                         async with store.savepoint():
                             outcome = await process(rt, row)
                     except NetworkNeeded:
+                        forget()  # its savepoint is undone: so is anything it memoised
                         alone.append(row)
                         continue
                     except Exception as exc:
+                        forget()
                         await self._failed(row, exc)
                         finished.append((row, ""))
                         continue

@@ -4,6 +4,9 @@ Why: every activity of a batch asks the same questions whose answers only an adm
 (is this domain silenced, is this account silenced); inside one batch transaction they
 cannot change, so each is read once per batch instead of twice per activity
 (docs/performance.md "Inbox processing"). Outside a batch nothing is memoised.
+One memoised answer does change inside a batch, the local followers of a sender (an
+Accept processed earlier in it): the writers of `follows` call forget(), and so does the
+worker when a row's savepoint is undone (what it memoised may describe undone writes).
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from fedivoisin.inbox import worker
 from fedivoisin.inbox.worker import prefetch
 from fedivoisin.outbox import domain_policies
 from fedivoisin.store import actor_blocks, relays
@@ -100,3 +103,30 @@ async def test_a_follow_accepted_inside_a_batch_reaches_the_next_row(instance: I
         assert await follow_store.following_of(rt.store, X, prefix=rt.urls.origin) == []
         await follow_store.set_state(rt.store, alice, X, "accepted")
         assert await follow_store.following_of(rt.store, X, prefix=rt.urls.origin) == [alice]
+
+
+@pytest.mark.sqlite_only  # PostgreSQL processes rows without batch transactions
+async def test_a_row_undone_by_its_savepoint_leaves_nothing_memoised(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row accepts alice's follow of X, reads X's local followers (alice, memoised), then
+    fails: its savepoint undoes the Accept, so the next row of the batch must not be told
+    that alice follows X."""
+    rt = instance.rt
+    alice = rt.urls.actor("alice")
+    await follow_store.upsert(rt.store, alice, X, "pending", None, 1.0)
+    seen: list[list[str]] = []
+
+    async def process(rt: Any, row: Received) -> str:
+        if row.id == 1:
+            await follow_store.set_state(rt.store, alice, X, "accepted")
+            await follow_store.following_of(rt.store, X, prefix=rt.urls.origin)
+            raise RuntimeError("fails after the read")
+        seen.append(await follow_store.following_of(rt.store, X, prefix=rt.urls.origin))
+        return "done"
+
+    monkeypatch.setattr(worker, "process", process)
+    await worker.InboxWorker(rt)._batch([_row(1, X), _row(2, X)])
+    assert seen == [[]]
+    follow = await follow_store.get(rt.store, alice, X)
+    assert follow is not None and follow.state == "pending"

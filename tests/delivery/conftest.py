@@ -81,3 +81,46 @@ def note(a: Any, slug: str, text: str) -> dict[str, Any]:
         "to": [AS2_PUBLIC],
         "cc": [a.urls.followers(slug)],
     }
+
+
+async def trust_sender_key(sender: Any, actor_uri: str, receivers: list[Receiver]) -> None:
+    """Give the receivers the sender's published key before the test's fan-out, as peers
+    that follow it already have it (a receiver that must fetch it while the sender is
+    killed or restarting could not verify the first POST)."""
+    from fedivoisin.protocol import keys as keylib
+
+    doc = (await sender.get_json(actor_uri)).json()
+    public = keylib.load_public_key_pem(doc["publicKey"]["publicKeyPem"])
+    for r in receivers:
+        r._keys[doc["publicKey"]["id"]] = public
+
+
+async def post_note(sender: Any, slug: str, token: str, text: str) -> str:
+    """A public note posted through the sender's C2S outbox; the Create's id."""
+    async with sender.http() as c:
+        r = await c.post(
+            f"/actors/{slug}/outbox",
+            json=note(sender, slug, text),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert r.status_code == 201, r.text
+    create_id: str = r.json()["id"]
+    return create_id
+
+
+def seeded_rows(receiver: Receiver, inboxes: int, per_inbox: int) -> list[tuple[str, str, str]]:
+    """(actor, inbox, shared inbox) of per_inbox followers on each of the receiver's hosts."""
+    return [
+        (receiver.actor(f"u{k}", i), receiver.inbox(f"u{k}", i), receiver.shared_inbox(i))
+        for i in range(inboxes)
+        for k in range(per_inbox)
+    ]
+
+
+async def insert_follows(store: Store, followee: str, rows: list[tuple[str, str, str]]) -> None:
+    """seed_followers in one statement, for thousands of followers."""
+    await store.executemany(
+        "INSERT INTO follows (follower, followee, state, inbox, shared_inbox, created_at)"
+        " VALUES (?, ?, 'accepted', ?, ?, 0)",
+        [(actor, followee, inbox, shared) for actor, inbox, shared in rows],
+    )

@@ -21,12 +21,17 @@ import pytest
 from bench.receiver import Receiver, loopback_hosts
 from fedivoisin.clock import Clock
 from fedivoisin.outbox.delivery import FLUSH_EVERY
-from fedivoisin.protocol import keys as keylib
 from fedivoisin.store.db import TEST_POSTGRES_ENV, Store
 from fedivoisin.store.pg import schema_for_key
 from tests.rig import ProcessInstance, database, wait_for
 
-from .conftest import note, seed_followers
+from .conftest import (
+    insert_follows,
+    post_note,
+    seed_followers,
+    seeded_rows,
+    trust_sender_key,
+)
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(TEST_POSTGRES_ENV),
@@ -129,35 +134,13 @@ async def test_two_web_and_two_worker_processes_fan_out_while_a_worker_is_killed
     await receiver.start()
     workers: list[Worker] = []
     try:
-        seeded = [
-            (receiver.actor(f"u{k}", i), receiver.inbox(f"u{k}", i), receiver.shared_inbox(i))
-            for i in range(INBOXES)
-            for k in range(FOLLOWERS_PER_INBOX)
-        ]
-
-        async def seed(store: Store, _clock: Clock) -> None:
-            await store.executemany(
-                "INSERT INTO follows (follower, followee, state, inbox, shared_inbox, created_at)"
-                " VALUES (?, ?, 'accepted', ?, ?, 0)",
-                [(actor, followee, inbox, shared) for actor, inbox, shared in seeded],
-            )
-
-        await web1.admin(seed)
+        seeded = seeded_rows(receiver, INBOXES, FOLLOWERS_PER_INBOX)
+        await web1.admin(lambda store, _clock: insert_follows(store, followee, seeded))
         await web1.start()
         await web2.start()
         workers = [await Worker(web1).start(), await Worker(web1).start()]
-        doc = (await web2.get_json(followee)).json()  # web2 answers for the same origin
-        receiver._keys[doc["publicKey"]["id"]] = keylib.load_public_key_pem(
-            doc["publicKey"]["publicKeyPem"]
-        )
-        async with web1.http() as c:
-            r = await c.post(
-                "/actors/les-lilas/outbox",
-                json=note(web1, "les-lilas", "Assemblée générale mardi"),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        assert r.status_code == 201, r.text
-        create_id = r.json()["id"]
+        await trust_sender_key(web2, followee, [receiver])  # web2 answers for the same origin
+        create_id = await post_note(web1, "les-lilas", token, "Assemblée générale mardi")
         expected = {receiver.shared_inbox(i) for i in range(INBOXES)}
 
         def arrived() -> set[str]:
@@ -234,11 +217,7 @@ async def test_db_copy_moves_a_sqlite_instance_to_postgresql_and_it_still_federa
     receiver = Receiver(loopback_hosts(3, first=0x080000), verify=True)
     await receiver.start()
     try:
-        seeded: list[tuple[str, str, str | None]] = [
-            (receiver.actor(f"u{k}", i), receiver.inbox(f"u{k}", i), receiver.shared_inbox(i))
-            for i in range(3)
-            for k in range(10)
-        ]
+        seeded: list[tuple[str, str, str | None]] = [*seeded_rows(receiver, 3, 10)]
         seeded.append(
             ("http://127.0.0.1:9/users/gone", "http://127.0.0.1:9/users/gone/inbox", None)
         )
@@ -249,14 +228,7 @@ async def test_db_copy_moves_a_sqlite_instance_to_postgresql_and_it_still_federa
         await a.admin(seed)
         await a.start()
         before = (await a.get_json(followee)).json()
-        async with a.http() as c:
-            r = await c.post(
-                "/actors/les-lilas/outbox",
-                json=note(a, "les-lilas", "Avant le déménagement"),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        assert r.status_code == 201, r.text
-        first = r.json()["id"]
+        first = await post_note(a, "les-lilas", token, "Avant le déménagement")
         sqlite_file = data / "fedivoisin.sqlite3"
 
         def pending() -> int:
@@ -295,14 +267,8 @@ async def test_db_copy_moves_a_sqlite_instance_to_postgresql_and_it_still_federa
             followers = (await b.get_json(after["followers"])).json()
             assert followers["totalItems"] == 31
             assert pending() == 1  # the queued retry came along (PostgreSQL now)
-            async with b.http() as c:
-                r = await c.post(
-                    "/actors/les-lilas/outbox",
-                    json=note(b, "les-lilas", "Après le déménagement"),
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            assert r.status_code == 201, r.text  # the token moved; new ids follow the old
-            second = r.json()["id"]
+            # The token moved (post_note asserts the 201); new ids follow the old.
+            second = await post_note(b, "les-lilas", token, "Après le déménagement")
 
             async def federated() -> bool:
                 got = {inbox for aid, inbox in receiver.unique() if aid == second}
@@ -339,37 +305,15 @@ async def test_serve_workers_runs_n_processes_on_one_port_and_replaces_a_killed_
         return len(await asyncio.to_thread(serving)) == n
 
     try:
-        seeded = [
-            (receiver.actor(f"u{k}", i), receiver.inbox(f"u{k}", i), receiver.shared_inbox(i))
-            for i in range(4)
-            for k in range(3)
-        ]
-
-        async def seed(store: Store, _clock: Clock) -> None:
-            await store.executemany(
-                "INSERT INTO follows (follower, followee, state, inbox, shared_inbox, created_at)"
-                " VALUES (?, ?, 'accepted', ?, ?, 0)",
-                [(actor, followee, inbox, shared) for actor, inbox, shared in seeded],
-            )
-
-        await inst.admin(seed)
+        seeded = seeded_rows(receiver, 4, 3)
+        await inst.admin(lambda store, _clock: insert_follows(store, followee, seeded))
         await inst.start()
         await wait_for(lambda: pids(2), timeout=20, interval=0.1)
         first = serving()
         assert inst.proc is not None and inst.proc.pid not in first  # the parent only supervises
 
-        doc = (await inst.get_json(followee)).json()
-        receiver._keys[doc["publicKey"]["id"]] = keylib.load_public_key_pem(
-            doc["publicKey"]["publicKeyPem"]
-        )
-        async with inst.http() as c:
-            r = await c.post(
-                "/actors/les-lilas/outbox",
-                json=note(inst, "les-lilas", "Fête des voisins samedi"),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        assert r.status_code == 201, r.text
-        create_id = r.json()["id"]
+        await trust_sender_key(inst, followee, [receiver])
+        create_id = await post_note(inst, "les-lilas", token, "Fête des voisins samedi")
         expected = {receiver.shared_inbox(i) for i in range(4)}
 
         async def delivered() -> bool:

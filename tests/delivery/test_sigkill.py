@@ -12,7 +12,7 @@ from fedivoisin.clock import Clock
 from fedivoisin.store.db import Store
 from tests.rig import ProcessInstance, wait_for
 
-from .conftest import delivery_rows, follower, note, seed_followers
+from .conftest import delivery_rows, follower, post_note, seed_followers, trust_sender_key
 
 # A short lease: the receivers answer in 50 ms, so what was in flight at the kill is
 # sent again soon after the restart (tests/delivery/test_leases.py covers the lease).
@@ -56,21 +56,9 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_every_inbox(
     await a.start()
     # Receivers know the sender's key before the kill (as real peers that follow it do);
     # otherwise one whose first POST lands just before the SIGKILL cannot fetch the key.
-    from fedivoisin.protocol import keys as keylib
-
-    actor_doc = (await a.get_json(followee)).json()
-    public = keylib.load_public_key_pem(actor_doc["publicKey"]["publicKeyPem"])
-    for r in rs:
-        r._keys[actor_doc["publicKey"]["id"]] = public
+    await trust_sender_key(a, followee, rs)
     try:
-        async with a.http() as c:
-            r = await c.post(
-                "/actors/les-lilas/outbox",
-                json=note(a, "les-lilas", "Coupure d'eau jeudi"),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        assert r.status_code == 201, r.text
-        create_id = r.json()["id"]
+        create_id = await post_note(a, "les-lilas", token, "Coupure d'eau jeudi")
 
         async def some_arrived() -> int:
             n = len(arrived(create_id))

@@ -21,14 +21,18 @@ from .store.datadir import DataDirLock
 from .store.db import Store
 
 
-def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
-    flags = {
+def flags_from(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    """The settings given on the command line (None: not given)."""
+    return {
         "data_dir": getattr(args, "data_dir", None),
         "base_url": getattr(args, "base_url", None),
         "database_url": getattr(args, "database_url", None),
         **extra,
     }
-    return load_settings(flags)
+
+
+def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
+    return load_settings(flags_from(args, **extra))
 
 
 @asynccontextmanager
@@ -61,18 +65,17 @@ async def served_origin(settings: Settings, store: Store) -> Settings:
 
 def serve(args: argparse.Namespace) -> int:
     metrics_port = getattr(args, "metrics_port", None)
-    flags = {
-        "data_dir": getattr(args, "data_dir", None),
-        "base_url": getattr(args, "base_url", None),
-        "database_url": getattr(args, "database_url", None),
-        "host": args.host,
-        "port": args.port,
-        "access_log": getattr(args, "access_log", None),
-        "log_format": getattr(args, "log_format", None),
-        "metrics_bind": f"127.0.0.1:{metrics_port}" if metrics_port is not None else None,
-        "run_jobs": getattr(args, "run_jobs", None),
-        "web_workers": getattr(args, "web_workers", None),
-    }
+    # Kept as flags: `serve --workers N` hands them to the processes it spawns.
+    flags = flags_from(
+        args,
+        host=args.host,
+        port=args.port,
+        access_log=getattr(args, "access_log", None),
+        log_format=getattr(args, "log_format", None),
+        metrics_bind=f"127.0.0.1:{metrics_port}" if metrics_port is not None else None,
+        run_jobs=getattr(args, "run_jobs", None),
+        web_workers=getattr(args, "web_workers", None),
+    )
     settings = load_settings(flags)
     # First, before the heavy imports and before anything opens the database: a second
     # server on this data directory must exit at once.

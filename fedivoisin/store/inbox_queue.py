@@ -154,14 +154,15 @@ async def _insert_batch(store: Store, rows: list[tuple[object, ...]]) -> list[bo
 
 
 #: Due rows, oldest first: the partial index received_due (migration 052) in its order.
-DUE = (
-    "SELECT * FROM received WHERE state = 'pending' AND next_try <= ? ORDER BY next_try, id LIMIT ?"
-)
+_DUE_WHERE = "SELECT * FROM received WHERE state = 'pending' AND next_try <= ?"
+_OLDEST_FIRST = " ORDER BY next_try, id LIMIT ?"
+DUE = _DUE_WHERE + _OLDEST_FIRST
 #: The same on PostgreSQL, where several workers share the queue: not under anyone's lease.
 CLAIM = (
-    "SELECT * FROM received WHERE state = 'pending' AND next_try <= ?"
-    " AND (claimed_until IS NULL OR claimed_until < ?)"
-    " ORDER BY next_try, id LIMIT ? FOR UPDATE SKIP LOCKED"
+    _DUE_WHERE
+    + " AND (claimed_until IS NULL OR claimed_until < ?)"
+    + _OLDEST_FIRST
+    + " FOR UPDATE SKIP LOCKED"
 )
 #: Run in a claim's transaction on PostgreSQL: walk received_due in its order and stop at
 #: the LIMIT. A queue analysed while nearly empty (a new or idle instance) has statistics

@@ -180,6 +180,7 @@ class InboxWorker:
         alone = rows
         handled = 0
         if rt.store.dialect == "sqlite":
+            await rt.store.turns.give_way()  # another process waits to write: its turn first
             handled, alone = await self._batch(rows)
             for row in alone:
                 await self._one(row)
@@ -234,7 +235,7 @@ class InboxWorker:
             with offline(), batch_memo():
                 await prefetch(rt, rows)
                 for row in rows:
-                    if time.perf_counter() - started > BATCH_SECONDS:
+                    if time.perf_counter() - started > BATCH_SECONDS or store.turns.wanted():
                         break  # the rest stays pending: the next batch takes it
                     try:
                         async with store.savepoint():

@@ -350,14 +350,15 @@ def start_real(
     )
 
 
-def start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
+def start_worker(data_dir: Path, *, announce: bool = False) -> subprocess.Popen[bytes]:
     """`fedivoisin worker` on the other core (the load generator's: the processing core
-    is shared with the senders, which can only lower the figures)."""
+    is shared with the senders, which can only lower the figures). announce: its
+    stdout is a pipe, whose first line says it runs (worker_drain)."""
     return subprocess.Popen(
         [sys.executable, "-m", "fedivoisin", "worker", "--data-dir", str(data_dir)],
         cwd=ROOT,
         env=_real_env(),
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if announce else subprocess.DEVNULL,
         stderr=open(data_dir.parent / f"{data_dir.name}-worker.log", "ab"),
         preexec_fn=lambda: _pin(LOADGEN_CPU),
     )
@@ -507,11 +508,38 @@ async def measure(
                 )
             if worker is not None:  # read once drained: all of the batch's processing
                 result["worker_cpu_s"] = round(cpu_seconds(worker.pid) - worker_before, 2)
+        if kind == "accept-only":  # the queue it filled, processed on one core alone
+            stop(proc, interrupt=profile is not None)
+            result.update(await worker_drain(data_dir))
         return result
     finally:
         if worker is not None:
             stop(worker)
         stop(proc, interrupt=profile is not None)
+
+
+async def worker_drain(data_dir: Path) -> dict[str, Any]:
+    """Processing on one core: a `fedivoisin worker` alone empties the queue the accept
+    path filled (the server and the load generator have stopped). Timed from its banner
+    (start-up excluded) to the empty queue."""
+    db = data_dir / "fedivoisin.sqlite3"
+    queued = pending(db)
+    worker = start_worker(data_dir, announce=True)
+    try:
+        assert worker.stdout is not None
+        banner = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
+        if b"fedivoisin worker" not in banner:
+            raise RuntimeError(f"worker did not start: {banner!r}")
+        cpu_before = cpu_seconds(worker.pid)
+        seconds = await drain(db, 300)
+        cpu = cpu_seconds(worker.pid) - cpu_before
+    finally:
+        stop(worker)
+    return {
+        "drained": queued,
+        "one_core_processed_per_s": round(queued / seconds, 1),
+        "one_core_worker_cpu_us": round(1e6 * cpu / queued, 1),
+    }
 
 
 async def drain(db: Path, timeout: float) -> float:
@@ -648,6 +676,31 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "p99_ms": med("accept_only", "p99_ms"),
             **ratios("accept_only"),
         },
+        "one_core": {
+            "note": (
+                "the issue's bar per core: the accept path alone on one core (accept_only),"
+                " then the queue it filled processed by a `fedivoisin worker` alone on one"
+                " core, nothing else running"
+            ),
+            "accepted_per_s": med("accept_only", "accepted_per_s"),
+            "processed_per_s": med("accept_only", "one_core_processed_per_s"),
+            "worker_cpu_us_per_activity": med("accept_only", "one_core_worker_cpu_us"),
+            "processed_vs_accepted": round(
+                statistics.median(
+                    r["accept_only"]["one_core_processed_per_s"]
+                    / r["accept_only"]["accepted_per_s"]
+                    for r in rounds
+                ),
+                3,
+            ),
+            "processed_vs_limit": round(
+                statistics.median(
+                    r["accept_only"]["one_core_processed_per_s"] / r["limit"]["accepted_per_s"]
+                    for r in rounds
+                ),
+                3,
+            ),
+        },
         "worker_process": {
             "note": "serve --no-jobs on the server's core, fedivoisin worker on the other",
             "accepted_per_s": med("worker_process", "accepted_per_s"),
@@ -744,7 +797,10 @@ if __name__ == "__main__":
         f"(ratio {result['worker_process']['ratio_to_limit']:.2f}), "
         f"{result['worker_process']['processed_per_s']:.0f} processed /s "
         f"(ratio {result['worker_process']['processed_ratio_to_limit']:.2f}), drained "
-        f"{result['worker_process']['drain_after_batch_s']} s after the last 202; one core "
+        f"{result['worker_process']['drain_after_batch_s']} s after the last 202; a worker "
+        f"alone processes {result['one_core']['processed_per_s']:.0f} /s on one core "
+        f"({result['one_core']['processed_vs_accepted']:.2f}x the accept path alone, "
+        f"{result['one_core']['processed_vs_limit']:.2f}x the minimal inbox); one core "
         f"processes {result['worker_process']['processing_per_core_vs_accept_path']:.2f}x what "
         f"one core accepts ({result['worker_process']['processing_per_core_vs_limit']:.2f}x "
         "the minimal inbox)"

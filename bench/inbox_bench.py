@@ -316,11 +316,20 @@ async def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"nothing listens on {port}")
 
 
-def start_real(
-    port: int, data_dir: Path, profile: Path | None, *, accept_only: bool = False
-) -> subprocess.Popen[bytes]:
+def _real_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIVOISIN_")}
     env.update(FEDIVOISIN_ALLOW_PRIVATE_NETWORKS="1", FEDIVOISIN_LOG_LEVEL="warning")
+    return env
+
+
+def start_real(
+    port: int,
+    data_dir: Path,
+    profile: Path | None,
+    *,
+    accept_only: bool = False,
+    no_jobs: bool = False,
+) -> subprocess.Popen[bytes]:
     cmd = [sys.executable]
     if profile is not None:
         cmd += ["-m", "cProfile", "-o", str(profile)]
@@ -329,13 +338,29 @@ def start_real(
     else:
         cmd += ["-m", "fedivoisin"]
     cmd += ["serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    if no_jobs:  # a `fedivoisin worker` beside it runs the jobs (start_worker)
+        cmd += ["--no-jobs"]
     return subprocess.Popen(
         cmd,
         cwd=ROOT,
-        env=env,
+        env=_real_env(),
         stdout=subprocess.DEVNULL,
         stderr=open(data_dir.parent / f"{data_dir.name}.log", "ab"),
         preexec_fn=lambda: _pin(SERVER_CPU),
+    )
+
+
+def start_worker(data_dir: Path, *, announce: bool = False) -> subprocess.Popen[bytes]:
+    """`fedivoisin worker` on the other core (the load generator's: the processing core
+    is shared with the senders, which can only lower the figures). announce: its
+    stdout is a pipe, whose first line says it runs (worker_drain)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "fedivoisin", "worker", "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        env=_real_env(),
+        stdout=subprocess.PIPE if announce else subprocess.DEVNULL,
+        stderr=open(data_dir.parent / f"{data_dir.name}-worker.log", "ab"),
+        preexec_fn=lambda: _pin(LOADGEN_CPU),
     )
 
 
@@ -440,35 +465,81 @@ async def measure(
 ) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/inbox"
     data_dir = work / f"{kind}-{round_}"
+    worker = None
     if kind == "limit":
         proc = start_limit(port, work)
     else:
-        proc = start_real(port, data_dir, profile, accept_only=kind == "accept-only")
+        proc = start_real(
+            port,
+            data_dir,
+            profile,
+            accept_only=kind == "accept-only",
+            no_jobs=kind == "worker-process",
+        )
+    processes = kind in ("real", "worker-process")
     try:
         await wait_listening(port, proc)
+        if kind == "worker-process":
+            worker = start_worker(data_dir)
         warmed = await run_loadgen(warm, url, 16)
         if warmed["accepted"] != warmed["requests"]:
             raise RuntimeError(f"{kind}: pre-warm not all accepted: {warmed['statuses']}")
-        if kind == "real":  # let the worker finish the warm-up activities first
+        if processes:  # let the worker finish the warm-up activities first
             await drain(data_dir / "fedivoisin.sqlite3", 60)
         spy = None
         if py_spy:
             spy = start_py_spy(py_spy, proc.pid, work / f"{kind}-{round_}.stacks")
         cpu_before = cpu_seconds(proc.pid)
+        worker_before = cpu_seconds(worker.pid) if worker else 0.0
         result = await run_loadgen(timed, url, concurrency)
         result["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(30)
             result["stacks"] = str(work / f"{kind}-{round_}.stacks")
-        if kind in ("real", "accept-only"):
+        if kind != "limit":
             db = data_dir / "fedivoisin.sqlite3"
             result["pending_after_batch"] = pending(db)
-            if kind == "real":
+            if processes:
                 result["drain_after_batch_s"] = round(await drain(db, 300), 2)
+                # Processed per second: every activity is visible once the queue is empty.
+                result["processed_per_s"] = round(
+                    result["requests"] / (result["elapsed_s"] + result["drain_after_batch_s"]), 1
+                )
+            if worker is not None:  # read once drained: all of the batch's processing
+                result["worker_cpu_s"] = round(cpu_seconds(worker.pid) - worker_before, 2)
+        if kind == "accept-only":  # the queue it filled, processed on one core alone
+            stop(proc, interrupt=profile is not None)
+            result.update(await worker_drain(data_dir))
         return result
     finally:
+        if worker is not None:
+            stop(worker)
         stop(proc, interrupt=profile is not None)
+
+
+async def worker_drain(data_dir: Path) -> dict[str, Any]:
+    """Processing on one core: a `fedivoisin worker` alone empties the queue the accept
+    path filled (the server and the load generator have stopped). Timed from its banner
+    (start-up excluded) to the empty queue."""
+    db = data_dir / "fedivoisin.sqlite3"
+    queued = pending(db)
+    worker = start_worker(data_dir, announce=True)
+    try:
+        assert worker.stdout is not None
+        banner = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
+        if b"fedivoisin worker" not in banner:
+            raise RuntimeError(f"worker did not start: {banner!r}")
+        cpu_before = cpu_seconds(worker.pid)
+        seconds = await drain(db, 300)
+        cpu = cpu_seconds(worker.pid) - cpu_before
+    finally:
+        stop(worker)
+    return {
+        "drained": queued,
+        "one_core_processed_per_s": round(queued / seconds, 1),
+        "one_core_worker_cpu_us": round(1e6 * cpu / queued, 1),
+    }
 
 
 async def drain(db: Path, timeout: float) -> float:
@@ -517,7 +588,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             real = await measure("real", port, work, warm, timed, args.concurrency, r)
             limit = await measure("limit", port, work, warm, timed, args.concurrency, r)
             accept = await measure("accept-only", port, work, warm, timed, args.concurrency, r)
-            rounds.append({"real": real, "limit": limit, "accept_only": accept})
+            split = await measure("worker-process", port, work, warm, timed, args.concurrency, r)
+            rounds.append(
+                {"real": real, "limit": limit, "accept_only": accept, "worker_process": split}
+            )
             if args.verbose:
                 print(orjson.dumps(rounds[-1]).decode(), flush=True)
             print(
@@ -526,7 +600,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 f"{limit['accepted_per_s']:.0f} req/s (p50 {limit['p50_ms']} ms, p99 "
                 f"{limit['p99_ms']} ms), ratio {real['accepted_per_s'] / limit['accepted_per_s']:.2f}; "
                 f"accept path alone {accept['accepted_per_s']:.0f} req/s "
-                f"({accept['accepted_per_s'] / limit['accepted_per_s']:.2f})",
+                f"({accept['accepted_per_s'] / limit['accepted_per_s']:.2f}); with a worker "
+                f"process {split['accepted_per_s']:.0f} accepted "
+                f"({split['accepted_per_s'] / limit['accepted_per_s']:.2f}), "
+                f"{split['processed_per_s']:.0f} processed /s "
+                f"({split['processed_per_s'] / limit['accepted_per_s']:.2f}), drained "
+                f"{split['drain_after_batch_s']} s after the last 202",
                 flush=True,
             )
         if args.profile:
@@ -597,6 +676,73 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "p99_ms": med("accept_only", "p99_ms"),
             **ratios("accept_only"),
         },
+        "one_core": {
+            "note": (
+                "the issue's bar per core: the accept path alone on one core (accept_only),"
+                " then the queue it filled processed by a `fedivoisin worker` alone on one"
+                " core, nothing else running"
+            ),
+            "accepted_per_s": med("accept_only", "accepted_per_s"),
+            "processed_per_s": med("accept_only", "one_core_processed_per_s"),
+            "worker_cpu_us_per_activity": med("accept_only", "one_core_worker_cpu_us"),
+            "processed_vs_accepted": round(
+                statistics.median(
+                    r["accept_only"]["one_core_processed_per_s"]
+                    / r["accept_only"]["accepted_per_s"]
+                    for r in rounds
+                ),
+                3,
+            ),
+            "processed_vs_limit": round(
+                statistics.median(
+                    r["accept_only"]["one_core_processed_per_s"] / r["limit"]["accepted_per_s"]
+                    for r in rounds
+                ),
+                3,
+            ),
+        },
+        "worker_process": {
+            "note": "serve --no-jobs on the server's core, fedivoisin worker on the other",
+            "accepted_per_s": med("worker_process", "accepted_per_s"),
+            "processed_per_s": med("worker_process", "processed_per_s"),
+            "processed_ratio_to_limit": round(
+                statistics.median(
+                    r["worker_process"]["processed_per_s"] / r["limit"]["accepted_per_s"]
+                    for r in rounds
+                ),
+                3,
+            ),
+            "p50_ms": med("worker_process", "p50_ms"),
+            "p99_ms": med("worker_process", "p99_ms"),
+            "pending_after_batch": med("worker_process", "pending_after_batch"),
+            "drain_after_batch_s": med("worker_process", "drain_after_batch_s"),
+            "worker_cpu_us_per_request": round(
+                statistics.median(
+                    1e6 * r["worker_process"]["worker_cpu_s"] / r["worker_process"]["requests"]
+                    for r in rounds
+                ),
+                1,
+            ),
+            **ratios("worker_process"),
+            # The issue's bar per core: activities one core processes per CPU-second,
+            # against what one core accepts (the accept path alone; the minimal inbox).
+            "processing_per_core_vs_accept_path": round(
+                statistics.median(
+                    cpu_us(r, "accept_only")
+                    / (1e6 * r["worker_process"]["worker_cpu_s"] / r["worker_process"]["requests"])
+                    for r in rounds
+                ),
+                3,
+            ),
+            "processing_per_core_vs_limit": round(
+                statistics.median(
+                    cpu_us(r, "limit")
+                    / (1e6 * r["worker_process"]["worker_cpu_s"] / r["worker_process"]["requests"])
+                    for r in rounds
+                ),
+                3,
+            ),
+        },
         "limit": {
             "accepted_per_s": med("limit", "accepted_per_s"),
             "p50_ms": med("limit", "p50_ms"),
@@ -646,7 +792,18 @@ if __name__ == "__main__":
         f"ratio {result['ratio']:.2f} (goal {GOAL:.2f}: {'met' if result['goal_met'] else 'NOT met'}; "
         f"per CPU-second {result['real']['cpu_ratio_to_limit']:.2f}); "
         f"accept path alone {result['accept_only']['accepted_per_s']:.0f} req/s "
-        f"(ratio {result['accept_only']['ratio_to_limit']:.2f})"
+        f"(ratio {result['accept_only']['ratio_to_limit']:.2f}); with a worker process "
+        f"{result['worker_process']['accepted_per_s']:.0f} accepted "
+        f"(ratio {result['worker_process']['ratio_to_limit']:.2f}), "
+        f"{result['worker_process']['processed_per_s']:.0f} processed /s "
+        f"(ratio {result['worker_process']['processed_ratio_to_limit']:.2f}), drained "
+        f"{result['worker_process']['drain_after_batch_s']} s after the last 202; a worker "
+        f"alone processes {result['one_core']['processed_per_s']:.0f} /s on one core "
+        f"({result['one_core']['processed_vs_accepted']:.2f}x the accept path alone, "
+        f"{result['one_core']['processed_vs_limit']:.2f}x the minimal inbox); one core "
+        f"processes {result['worker_process']['processing_per_core_vs_accept_path']:.2f}x what "
+        f"one core accepts ({result['worker_process']['processing_per_core_vs_limit']:.2f}x "
+        "the minimal inbox)"
     )
     if not parsed.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="run_jobs",
         action="store_false",
         default=None,
-        help="web only: `fedivoisin worker` processes run the jobs (PostgreSQL)",
+        help="web only: `fedivoisin worker` runs the jobs (one on SQLite, any on PostgreSQL)",
     )
     serve.add_argument(
         "--workers",

@@ -17,7 +17,7 @@ from .protocol.urls import Urls
 from .runtime import Runtime
 from .store import actors as actor_store
 from .store import blocks as block_store
-from .store.datadir import DataDirLock
+from .store.datadir import JOBS_LOCK_NAME, LOCK_NAME, DataDirLock
 from .store.db import Store
 
 
@@ -80,7 +80,14 @@ def serve(args: argparse.Namespace) -> int:
     # First, before the heavy imports and before anything opens the database: a second
     # server on this data directory must exit at once.
     # (PostgreSQL: several server processes may share one data directory, docs/deploy.md.)
-    lock = None if settings.uses_postgres else DataDirLock.acquire(settings.data_dir)
+    # On SQLite the jobs' own lock too, unless a `fedivoisin worker` runs them (--no-jobs).
+    locks = (
+        []
+        if settings.uses_postgres
+        else DataDirLock.acquire_all(
+            settings.data_dir, [LOCK_NAME, *([JOBS_LOCK_NAME] if settings.run_jobs else [])]
+        )
+    )
 
     import logging
 
@@ -128,7 +135,7 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
         **extra,
     )
-    if lock is not None:
+    for lock in locks:
         lock.release()
     return 0
 

@@ -22,6 +22,7 @@ import orjson
 from .cli_commands import opened, settings_from
 from .config import ConfigError, sqlite_path_of
 from .store import stats
+from .store.datadir import JOBS_LOCK_NAME, DataDirLock
 from .store.db import Store, migrations_for
 
 CHUNK = 1000
@@ -39,7 +40,9 @@ def add_commands(db: Any, sub: Any, common: Callable[[argparse.ArgumentParser], 
     p.add_argument("--to", dest="target", required=True, help="postgresql://user@host/database")
     p.set_defaults(handler=copy)
 
-    w = sub.add_parser("worker", help="run the background jobs only (PostgreSQL; docs/deploy.md)")
+    w = sub.add_parser(
+        "worker", help="run the background jobs only, beside `serve --no-jobs` (docs/deploy.md)"
+    )
     common(w)
     w.set_defaults(handler=worker)
 
@@ -193,15 +196,21 @@ def _value(v: Any, binary: bool, text: bool, column: str) -> Any:
 
 def worker(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    if not settings.uses_postgres:
-        raise ConfigError(
-            "worker processes need PostgreSQL (setting database_url); on SQLite `serve`"
-            " runs the jobs itself"
-        )
+    # On SQLite one process runs the jobs: this one, beside a `serve --no-jobs` (their
+    # shared data directory's jobs.lock says so), so processing has a core of its own.
+    locks = (
+        []
+        if settings.uses_postgres
+        else DataDirLock.acquire_all(settings.data_dir, [JOBS_LOCK_NAME])
+    )
     from .logs import configure
 
     configure(settings.log_level, settings.log_format)
-    return asyncio.run(_work(settings))
+    try:
+        return asyncio.run(_work(settings))
+    finally:
+        for lock in locks:
+            lock.release()
 
 
 async def _work(settings: Any) -> int:
@@ -212,6 +221,7 @@ async def _work(settings: Any) -> int:
     from .runtime import Runtime
 
     store = await Store.open(settings.database, pool_size=settings.db_pool_size)
+    store.checkpoint_in_background()  # SQLite: this process writes the most
     settings = await served_origin(settings, store)
     rt = Runtime(settings=settings, store=store, clock=SystemClock())
     jobs = Jobs(rt, "worker")

@@ -97,7 +97,8 @@ class Settings:
     database_url: str = ""
     db_pool_size: int = 10  # PostgreSQL connections per process
     # Whether `serve` runs the background jobs (inbox, deliveries, imports, retention)
-    # itself; off (`serve --no-jobs`) only beside `fedivoisin worker` processes.
+    # itself; off (`serve --no-jobs`) only beside `fedivoisin worker` processes (one on
+    # SQLite, whose jobs then have a core of their own; any number on PostgreSQL).
     run_jobs: bool = True
     # How many web processes one `serve` starts (`serve --workers N`, PostgreSQL only): uvicorn
     # binds the port once and hands it to N processes, restarting any that dies.
@@ -244,11 +245,6 @@ def validate(s: Settings) -> None:
     if s.database_url and not (s.uses_postgres or sqlite_path_of(s.database_url) is not None):
         raise ConfigError(
             "setting database_url: must be sqlite:///path or postgresql://user@host/database"
-        )
-    if not s.run_jobs and not s.uses_postgres:
-        raise ConfigError(
-            "setting run_jobs: off needs PostgreSQL (database_url): on SQLite the server"
-            " process runs the jobs itself"
         )
     if s.web_workers <= 0:
         raise ConfigError("setting web_workers: must be positive")

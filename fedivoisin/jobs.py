@@ -2,7 +2,8 @@
 `serve` in-process or by `fedivoisin worker` processes of their own (docs/deploy.md).
 
 One place for both so that a worker process runs exactly what the server would: on
-SQLite the jobs live in the one server process; on PostgreSQL any number of `serve
+SQLite the jobs live in the one server process, or in one `worker` process beside a
+`serve --no-jobs` (processes.watch wakes it); on PostgreSQL any number of `serve
 --no-jobs` web processes and `worker` processes share the queues (rows are claimed with
 FOR UPDATE SKIP LOCKED and leases, see store/inbox_queue.py and store/deliveries.py).
 """
@@ -45,6 +46,8 @@ class Jobs:
         if processes.shared(rt):
             self.tasks.append(asyncio.create_task(processes.heartbeat(rt, self.kind, stop)))
             self.tasks.append(asyncio.create_task(processes.listen(rt, stop)))
+        elif self.kind == "worker":  # SQLite, beside a `serve --no-jobs`
+            self.tasks.append(asyncio.create_task(processes.watch(rt, stop)))
 
     async def stop(self) -> None:
         """Drain: sends in flight finish and are recorded (a restart must not send them

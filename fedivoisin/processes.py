@@ -7,7 +7,9 @@ waking each other.
 - A web process that queues inbox items or deliveries wakes the workers with NOTIFY
   (channels fv_inbox, fv_delivery); each worker LISTENs on its own connection. Without
   it a worker still finds the rows at its next poll (worker_poll_interval).
-SQLite keeps everything in one process: none of this runs there.
+On SQLite one process runs the jobs: `serve`, or one `fedivoisin worker` beside a `serve
+--no-jobs` (store/datadir.py's jobs.lock). That worker has no NOTIFY: it watches the file
+for other connections' commits instead (watch, below).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 BEAT = 5.0  # seconds between heartbeats
 ALIVE = 3 * BEAT  # a process not seen for this long no longer counts
 CHANNELS = {"fv_inbox": "inbox_wakeup", "fv_delivery": "delivery_wakeup"}
+WATCH_EVERY = 0.01  # seconds between two looks at the SQLite file (watch)
 
 
 def shared(rt: Runtime) -> bool:
@@ -111,3 +114,31 @@ async def listen(rt: Runtime, stop: asyncio.Event) -> None:
             log.warning("LISTEN connection lost; retrying", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+async def watch(rt: Runtime, stop: asyncio.Event) -> None:
+    """SQLite's stand-in for LISTEN, in a worker process beside `serve --no-jobs`: every
+    WATCH_EVERY, `PRAGMA data_version` (no I/O) says whether another connection committed;
+    if so, new `received` or `deliveries` rows (a higher id) wake that worker at once,
+    instead of at its next poll. A burst's activities are then processed as they arrive
+    (docs/performance.md, "Inbox processing")."""
+    store = rt.store
+    seen: object = None
+    last: tuple[object, object] = (None, None)
+    while not stop.is_set():
+        try:
+            version = await store.fetchone("PRAGMA data_version")
+            if version is not None and version[0] != seen:
+                seen = version[0]
+                r = await store.fetchone(
+                    "SELECT (SELECT max(id) FROM received), (SELECT max(id) FROM deliveries)"
+                )
+                ids = (r[0], r[1]) if r is not None else (None, None)
+                for i, key in enumerate(("inbox_wakeup", "delivery_wakeup")):
+                    event = rt.caches.get(key)
+                    if ids[i] != last[i] and isinstance(event, asyncio.Event):
+                        event.set()
+                last = ids
+        except Exception:
+            log.warning("watching the database failed", exc_info=True)
+        await asyncio.sleep(WATCH_EVERY)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol.addressing import ref
+from ..protocol.addressing import addressees, ref
+from ..protocol.documents import PUBLIC
 from ..runtime import Runtime
 
 
@@ -18,6 +19,20 @@ class Ctx:
     local_origin: bool = False  # handed over by our own outbox (same instance)
     #: The object row a handler stored for this activity (saves the worker a lookup).
     stored_object: str | None = None
+    _addressed: tuple[dict[str, Any], list[str]] | None = field(default=None, repr=False)
+
+    def addressees(self) -> list[str]:
+        """addressees(activity), computed once per activity (the worker and the handlers
+        ask three times per received Create; docs/performance.md "Inbox processing").
+        Callers must not change the list."""
+        cached = self._addressed
+        if cached is None or cached[0] is not self.activity:
+            cached = self._addressed = (self.activity, addressees(self.activity))
+        return cached[1]
+
+    def is_public(self) -> bool:
+        """addressing.is_public(activity), from the same once-computed addressees."""
+        return PUBLIC in self.addressees()
 
     @property
     def actor(self) -> str:

@@ -17,7 +17,7 @@ from ..net.offline import NetworkNeeded, offline
 from ..outbox import domain_policies, webhooks
 from ..outbox.publish import wake_delivery
 from ..protocol.actors import host_of
-from ..protocol.addressing import addressees, is_public, ref, strip_private
+from ..protocol.addressing import ref, strip_private
 from ..runtime import Runtime
 from ..store import activities as activity_store
 from ..store import actor_blocks as actor_block_store
@@ -47,14 +47,14 @@ async def local_recipients(ctx: Ctx) -> list[str]:
     slugs: list[str] = []
     if ctx.recipient:
         slugs.append(ctx.recipient)
-    targets = addressees(ctx.activity)
+    targets = ctx.addressees()
     for uri in [*targets, ctx.object_id or ""]:
         slug = rt.urls.slug_of(uri)
         if slug and uri == rt.urls.actor(slug) and slug not in slugs:
             slugs.append(slug)
     if not ctx.local_origin:
         follower_collections = {u for u in targets if u.endswith("/followers")}
-        if follower_collections or is_public(ctx.activity) or ctx.type == "Announce":
+        if follower_collections or ctx.is_public() or ctx.type == "Announce":
             for f in await follow_store.following_of(rt.store, ctx.actor, prefix=rt.urls.origin):
                 slug = rt.urls.slug_of(f)
                 if slug and slug not in slugs:
@@ -102,8 +102,8 @@ async def process(rt: Runtime, row: Received) -> str:
             type_=ctx.type,
             object_uri=ref(obj),
             local=False,
-            public=is_public(ctx.activity),
-            addressees=addressees(ctx.activity),
+            public=ctx.is_public(),
+            addressees=ctx.addressees(),
             document=ctx.activity,
             published=rt.clock.now(),
             object_stored=ctx.stored_object is not None and ctx.stored_object == ref(obj),
@@ -180,6 +180,7 @@ class InboxWorker:
         alone = rows
         handled = 0
         if rt.store.dialect == "sqlite":
+            await rt.store.turns.give_way()  # another process waits to write: its turn first
             handled, alone = await self._batch(rows)
             for row in alone:
                 await self._one(row)
@@ -234,7 +235,7 @@ class InboxWorker:
             with offline(), batch_memo():
                 await prefetch(rt, rows)
                 for row in rows:
-                    if time.perf_counter() - started > BATCH_SECONDS:
+                    if time.perf_counter() - started > BATCH_SECONDS or store.turns.wanted():
                         break  # the rest stays pending: the next batch takes it
                     try:
                         async with store.savepoint():

@@ -353,13 +353,16 @@ async def relay(rt: Runtime, source: str, obj: dict[str, Any], kind: str) -> int
     """A followed community published or announced `obj`: relay it where configured."""
     if not is_public(obj):
         return 0  # members-only and private posts never leave their community
+    relaying = await relay_store.relaying(rt.store, source)  # read once per batch
+    if not relaying:
+        return 0  # nobody relays this source: the silence checks below are not needed
     from .domain_policies import actor_silenced
 
     author = ref(obj.get("attributedTo")) or source
     if await actor_silenced(rt, source) or await actor_silenced(rt, author):
         return 0  # a silenced account or domain reaches its followers only, never the mesh
     done = 0
-    for community_uri, kinds in await relay_store.relaying(rt.store, source):
+    for community_uri, kinds in relaying:
         if kind not in kinds:
             continue
         community = await community_actor(rt, community_uri)

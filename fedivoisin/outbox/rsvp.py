@@ -17,6 +17,7 @@ Flow (docs/vocabulary.md, "RSVP by poll"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from html import escape
@@ -41,13 +42,18 @@ OPTIONS = (GOING, MAYBE, NOT_GOING)
 _OBJECT_ID = r"/objects/[A-Za-z0-9_-]+"
 
 
+@functools.lru_cache(maxsize=8)
+def _object_links(origin: str) -> re.Pattern[str]:
+    return re.compile(re.escape(origin) + _OBJECT_ID)
+
+
 def linked_objects(rt: Runtime, obj: dict[str, Any]) -> list[str]:
     """Our object ids a Note points at: inReplyTo, tag hrefs, links in its content."""
     found = [ref(obj.get("inReplyTo"))]
     found += [ref(t.get("href")) for t in as_list(obj.get("tag")) if isinstance(t, dict)]
     content = obj.get("content")
-    if isinstance(content, str):
-        found += re.findall(re.escape(rt.urls.origin) + _OBJECT_ID, content)
+    if isinstance(content, str) and rt.urls.origin in content:
+        found += _object_links(rt.urls.origin).findall(content)
     out: list[str] = []
     for uri in found:
         if uri and rt.urls.is_local(uri) and uri not in out:

@@ -15,6 +15,7 @@ busy timeout and `_run` retries with asyncio.sleep until BUSY_TIMEOUT.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import re
 import sqlite3
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 
 from ..config import sqlite_path_of
 from .checkpoint import WAL_BOUND_PAGES, Checkpointer
+from .write_turns import WriteTurns
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -38,6 +40,7 @@ PRAGMAS = (
 #: How long a statement waits for another process's write lock (the CLI, a backup) before
 #: it fails, as the 10 s busy_timeout used to.
 BUSY_TIMEOUT = 10.0
+RETRY_AT_MOST = 0.002  # seconds between two attempts at a busy write lock
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _T = TypeVar("_T")
 
@@ -99,6 +102,7 @@ class Store:
         self.generation = 0
         self._savepoints = 0
         self._checkpointer: Checkpointer | None = None
+        self.turns = WriteTurns(path)
 
     async def _run(self, call: Callable[[], _T]) -> _T:
         """Run one SQLite call now; while another process holds the write lock, wait for
@@ -111,16 +115,19 @@ class Store:
                 raise
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BUSY_TIMEOUT
-        delay = 0.001
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                return call()
-            except sqlite3.OperationalError as exc:
-                busy = getattr(exc, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED)
-                if not busy or loop.time() >= deadline:
-                    raise
-            delay = min(delay * 2, 0.05)
+        delay = 0.0005
+        with self.turns.waiting():  # the inbox worker of another process gives way
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    return call()
+                except sqlite3.OperationalError as exc:
+                    code = getattr(exc, "sqlite_errorcode", None)
+                    if code not in (_SQLITE_BUSY, _SQLITE_LOCKED) or loop.time() >= deadline:
+                        raise
+                # Retry often: the other process commits early for a waiter
+                # (store/write_turns.py); a failed attempt costs microseconds.
+                delay = min(delay * 2, RETRY_AT_MOST)
 
     def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         return self.db.execute(sql, params).fetchall()
@@ -204,12 +211,29 @@ class Store:
             self._checkpointer.stop()
             self._checkpointer = None
         self.db.close()
+        self.turns.close()
 
     async def migrate(self) -> int:
         await self._statement(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
+        rows = await self.fetchall("SELECT version FROM schema_version")
+        done = {r["version"] for r in rows}
+        current = max(done, default=0)
+        if not all(version in done for version, _, _ in migrations()):
+            # Two processes starting on one file (`serve --no-jobs` and its `worker`) must
+            # not both apply a migration: one at a time, each reading what is left once it
+            # holds the file lock (PostgreSQL: an advisory lock, store/pg.py).
+            async with _file_lock(self.path.with_name(self.path.name + ".migrate-lock")):
+                current = await self._apply_migrations()
+        for suffix in ("-wal", "-shm"):
+            p = Path(str(self.path) + suffix)
+            if p.exists():
+                _restrict(p)
+        return current
+
+    async def _apply_migrations(self) -> int:
         rows = await self.fetchall("SELECT version FROM schema_version")
         done = {r["version"] for r in rows}
         current = max(done, default=0)
@@ -230,10 +254,6 @@ class Store:
                     self.db.execute("ROLLBACK")
                 raise
             current = version
-        for suffix in ("-wal", "-shm"):
-            p = Path(str(self.path) + suffix)
-            if p.exists():
-                _restrict(p)
         return current
 
     async def schema_version(self) -> int:
@@ -349,6 +369,18 @@ class Store:
             self.db.execute("COMMIT")  # WAL: the writer already holds the lock
             if content:
                 self.generation += 1
+
+
+@asynccontextmanager
+async def _file_lock(path: Path) -> AsyncIterator[None]:
+    """An exclusive flock on `path`, waited for in a thread (the kernel drops it if the
+    holder dies)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _restrict(path: Path) -> None:

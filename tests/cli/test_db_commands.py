@@ -68,14 +68,6 @@ async def test_bad_database_settings_and_copy_arguments_are_one_line_errors(
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
-async def test_a_worker_process_needs_postgresql(tmp_path: Path) -> None:
-    out = await run(tmp_path, "worker", "--database-url", f"sqlite:///{tmp_path}/db.sqlite3")
-    assert out.returncode == 2
-    assert "PostgreSQL" in out.stderr and "Traceback" not in out.stderr
-    no_jobs = await run(tmp_path, "serve", "--no-jobs", "--port", "1")
-    assert no_jobs.returncode == 2 and "run_jobs" in no_jobs.stderr
-
-
 async def test_serve_workers_is_refused_where_it_cannot_work(tmp_path: Path) -> None:
     """Several web processes need PostgreSQL, a positive count, and no shared metrics
     port: each refusal is one line naming the setting, before anything starts."""

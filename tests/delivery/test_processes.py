@@ -23,7 +23,7 @@ from fedivoisin.clock import Clock
 from fedivoisin.outbox.delivery import FLUSH_EVERY
 from fedivoisin.store.db import TEST_POSTGRES_ENV, Store
 from fedivoisin.store.pg import schema_for_key
-from tests.rig import ProcessInstance, database, wait_for
+from tests.rig import ProcessInstance, WorkerProcess, database, wait_for
 
 from .conftest import (
     insert_follows,
@@ -48,53 +48,6 @@ async def shared_database(data_dir: Path) -> str:
     schema = schema_for_key(str(db_path.resolve()))
     base = os.environ[TEST_POSTGRES_ENV]
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-
-
-class Worker:
-    """`python -m fedivoisin worker` with the settings of a ProcessInstance."""
-
-    def __init__(self, like: ProcessInstance) -> None:
-        self.like = like
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> Worker:
-        log = open(self.like.data_dir / f"worker-{id(self)}.log", "ab")
-        self.log_path = Path(log.name)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fedivoisin", "worker", "--data-dir", str(self.like.data_dir)],
-            env=self.like.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-        async def up() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-2000:]}")
-            return "fedivoisin worker" in self.log_path.read_text()
-
-        await wait_for(up, timeout=20, interval=0.05)
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    async def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            for _ in range(200):
-                if self.proc.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-            self.kill()
 
 
 def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -132,13 +85,13 @@ async def test_two_web_and_two_worker_processes_fan_out_while_a_worker_is_killed
     hosts = loopback_hosts(INBOXES, first=0x070000)  # 127.7.x.y: no other test uses them
     receiver = Receiver(hosts, delay=DELAY, verify=True, keep_bodies=False)
     await receiver.start()
-    workers: list[Worker] = []
+    workers: list[WorkerProcess] = []
     try:
         seeded = seeded_rows(receiver, INBOXES, FOLLOWERS_PER_INBOX)
         await web1.admin(lambda store, _clock: insert_follows(store, followee, seeded))
         await web1.start()
         await web2.start()
-        workers = [await Worker(web1).start(), await Worker(web1).start()]
+        workers = [await WorkerProcess(web1).start(), await WorkerProcess(web1).start()]
         await trust_sender_key(web2, followee, [receiver])  # web2 answers for the same origin
         create_id = await post_note(web1, "les-lilas", token, "Assemblée générale mardi")
         expected = {receiver.shared_inbox(i) for i in range(INBOXES)}

@@ -270,3 +270,52 @@ class ProcessInstance(_Base):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+class WorkerProcess:
+    """`python -m fedivoisin worker` with the settings of a ProcessInstance (its data
+    directory and database): the job-running process beside a `serve --no-jobs`."""
+
+    def __init__(self, like: ProcessInstance) -> None:
+        self.like = like
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> WorkerProcess:
+        self.like.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.like.data_dir / f"worker-{id(self)}.log", "ab")
+        self.log_path = Path(log.name)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fedivoisin", "worker", "--data-dir", str(self.like.data_dir)],
+            env=self.like.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+        async def up() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-2000:]}")
+            return "fedivoisin worker" in self.log_path.read_text()
+
+        await wait_for(up, timeout=20, interval=0.05)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            for _ in range(200):
+                if self.proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            self.kill()

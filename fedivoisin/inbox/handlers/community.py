@@ -106,8 +106,11 @@ async def on_undo(ctx: Ctx) -> bool:
 
 async def _addressed_communities(ctx: Ctx, obj: dict[str, Any]) -> list[LocalActor]:
     found: list[LocalActor] = []
-    targets = [*addressees(obj), *addressees(ctx.activity)]
+    actors = ctx.rt.urls.origin + "/actors/"
+    targets = [*addressees(obj), *ctx.addressees()]
     for uri in targets:
+        if not uri.startswith(actors):
+            continue  # not one of ours: no lookup
         if uri.endswith("/members") or uri.endswith("/followers"):
             uri = uri.rsplit("/", 1)[0]
         community = await cm.community_actor(ctx.rt, uri)

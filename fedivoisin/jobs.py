@@ -14,7 +14,7 @@ import asyncio
 import logging
 
 from . import processes
-from .inbox.worker import InboxWorker
+from .inbox.worker import WORKER_BATCH, InboxWorker
 from .outbox.delivery import DeliveryWorker
 from .outbox.import_worker import ImportWorker
 from .outbox.retention import RetentionWorker
@@ -47,6 +47,7 @@ class Jobs:
             self.tasks.append(asyncio.create_task(processes.heartbeat(rt, self.kind, stop)))
             self.tasks.append(asyncio.create_task(processes.listen(rt, stop)))
         elif self.kind == "worker":  # SQLite, beside a `serve --no-jobs`
+            self.inbox.batch_rows, self.inbox.batch_seconds = WORKER_BATCH
             self.tasks.append(asyncio.create_task(processes.watch(rt, stop)))
 
     async def stop(self) -> None:

@@ -34,8 +34,11 @@ from .dispatch import dispatch
 log = logging.getLogger("fedivoisin.inbox")
 
 MAX_ATTEMPTS = 5
-#: Longest a batch holds the write lock (and, on SQLite, the event loop) before committing.
-BATCH_SECONDS = 0.025
+#: Longest a batch holds the write lock (and, on SQLite, the event loop) before committing,
+#: and how many due rows it takes.
+BATCH_SECONDS, BATCH_ROWS = 0.025, 50
+#: The same in a SQLite worker process (InboxWorker.__init__).
+WORKER_BATCH = (200, 0.1)
 #: PostgreSQL: longest a processed row waits for its done-mark.
 MARK_EVERY = 0.25
 
@@ -113,16 +116,18 @@ async def process(rt: Runtime, row: Received) -> str:
     # not notify it, nothing lands in its inbox, streams or webhooks).
     blockers = await actor_block_store.blockers_of(rt.store, ctx.actor)
     for slug in await local_recipients(ctx):
-        if rt.urls.actor(slug) != ctx.actor and rt.urls.actor(slug) not in blockers:
+        owner = rt.urls.actor(slug)
+        if owner != ctx.actor and owner not in blockers:
             await inbox_items.add(rt.store, slug, aid, rt.clock.now())
             # After authentication and policy (a refused activity returned above).
-            await webhooks.emit(
-                rt,
-                rt.urls.actor(slug),
-                "activity.received",
-                {"activity": strip_private(ctx.activity)},
-                key=aid,
-            )
+            if await webhooks.listens(rt, owner, "activity.received"):
+                await webhooks.emit(
+                    rt,
+                    owner,
+                    "activity.received",
+                    {"activity": strip_private(ctx.activity)},
+                    key=aid,
+                )
     return outcome
 
 
@@ -168,12 +173,22 @@ class InboxWorker:
         self.rt = rt
         self.wakeup = asyncio.Event()
         rt.caches["inbox_wakeup"] = self.wakeup
+        #: A batch's size and length. In the process that answers HTTP a batch holds the
+        #: event loop, so it stays short; a SQLite worker process beside `serve --no-jobs`
+        #: has no requests to keep waiting and yields the write lock to a waiter at once
+        #: (store/write_turns.py), so it takes longer batches: fewer COMMITs, each
+        #: writing a hot index page once for more rows (Jobs sets WORKER_BATCH).
+        self.batch_rows, self.batch_seconds = BATCH_ROWS, BATCH_SECONDS
 
     async def run_once(self) -> int:
         """Process the due rows; returns how many were handled (0: nothing due)."""
         rt = self.rt
         rows = await queue.due(
-            rt.store, rt.clock.now(), worker=processes.PROCESS_ID, lease=rt.settings.delivery_lease
+            rt.store,
+            rt.clock.now(),
+            self.batch_rows,
+            worker=processes.PROCESS_ID,
+            lease=rt.settings.delivery_lease,
         )
         if not rows:
             return 0
@@ -235,7 +250,7 @@ class InboxWorker:
             with offline(), batch_memo():
                 await prefetch(rt, rows)
                 for row in rows:
-                    if time.perf_counter() - started > BATCH_SECONDS or store.turns.wanted():
+                    if time.perf_counter() - started > self.batch_seconds or store.turns.wanted():
                         break  # the rest stays pending: the next batch takes it
                     try:
                         async with store.savepoint():

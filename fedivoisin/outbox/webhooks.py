@@ -192,6 +192,19 @@ def event_id_for(owner_id: int, event_type: str, key: str | None) -> str:
     return "evt_" + digest[:32]
 
 
+async def _listening(rt: Runtime, owner_uri: str, event_type: str) -> list[Webhook]:
+    slug = rt.urls.slug_of(owner_uri)
+    if slug is None:
+        return []
+    return [h for h in (await subscriptions(rt)).get(slug, ()) if h.wants(event_type)]
+
+
+async def listens(rt: Runtime, owner_uri: str, event_type: str) -> bool:
+    """Whether emit() would queue anything: a caller can then skip building its payload
+    (the inbox worker, once per local recipient of every received activity)."""
+    return bool(await _listening(rt, owner_uri, event_type))
+
+
 async def emit(
     rt: Runtime,
     owner_uri: str,
@@ -203,14 +216,7 @@ async def emit(
 ) -> str | None:
     """Queue `event_type` for every subscription of the local actor `owner_uri` that wants
     it; returns the event id (None when nobody listens or it was already queued)."""
-    slug = rt.urls.slug_of(owner_uri)
-    if slug is None:
-        return None
-    if only is not None:
-        hooks = [only]
-    else:
-        by_owner = await subscriptions(rt)
-        hooks = [h for h in by_owner.get(slug, ()) if h.wants(event_type)]
+    hooks = [only] if only is not None else await _listening(rt, owner_uri, event_type)
     if not hooks:
         return None
     now = rt.clock.now()

@@ -80,3 +80,41 @@ async def test_a_store_waiting_for_the_write_lock_announces_it(tmp_path: Path) -
         other.close()
         watcher.close()
         await store.close()
+
+
+@pytest.mark.sqlite_only
+async def test_two_processes_starting_on_a_new_file_migrate_it_once(tmp_path: Path) -> None:
+    """`serve --no-jobs` and its `worker` may start together on a new database: both
+    must come up (each migration applied once, under <db>.migrate-lock), neither may
+    fail on a table the other just created."""
+    import subprocess
+    import sys
+
+    from fedivoisin.store.db import migrations
+
+    code = (
+        "import asyncio, sys\n"
+        "from fedivoisin.store.db import Store\n"
+        "async def main():\n"
+        "    store = await Store.open(sys.argv[1])\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+    )
+    for attempt in range(3):
+        path = tmp_path / f"db{attempt}" / "fedivoisin.sqlite3"
+        path.parent.mkdir()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(path)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for p in procs:
+            _, err = await asyncio.to_thread(p.communicate, timeout=120)
+            assert p.returncode == 0, err
+        con = sqlite3.connect(path)
+        versions = [r[0] for r in con.execute("SELECT version FROM schema_version")]
+        con.close()
+        assert sorted(versions) == sorted(v for v, _, _ in migrations())

@@ -185,7 +185,29 @@ class Instance(_Base):
         await self.stop()
 
 
-class ProcessInstance(_Base):
+class _Child:
+    """A child process of the test (a server or a worker): SIGTERM, or SIGKILL."""
+
+    proc: subprocess.Popen[bytes] | None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    async def terminate(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s. Waits without blocking the loop: peers served
+        by this test process (receivers) must still answer the sends the child drains on
+        its way out."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            deadline = time.monotonic() + 10
+            while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            self.kill()
+
+
+class ProcessInstance(_Base, _Child):
     """A child process running `python -m fedivoisin serve`, for restarts and SIGKILL."""
 
     def __init__(self, data_dir: Path, *, port: int | None = None, **overrides: Any) -> None:
@@ -247,20 +269,8 @@ class ProcessInstance(_Base):
             raise
         return self
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
     async def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            # Wait without blocking the loop: peers served by this test process (receivers)
-            # must still answer the sends the server drains on its way out.
-            deadline = time.monotonic() + 10
-            while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
-            self.kill()
+        await self.terminate()
         self.proc = None
         if hasattr(self, "log"):
             self.log.close()
@@ -272,7 +282,7 @@ class ProcessInstance(_Base):
         await self.stop()
 
 
-class WorkerProcess:
+class WorkerProcess(_Child):
     """`python -m fedivoisin worker` with the settings of a ProcessInstance (its data
     directory and database): the job-running process beside a `serve --no-jobs`."""
 
@@ -306,16 +316,5 @@ class WorkerProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
     async def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            for _ in range(200):
-                if self.proc.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-            self.kill()
+        await self.terminate()

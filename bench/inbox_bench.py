@@ -724,24 +724,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 1,
             ),
             **ratios("worker_process"),
-            # The bar per core: activities one core processes per CPU-second,
-            # against what one core accepts (the accept path alone; the minimal inbox).
-            "processing_per_core_vs_accept_path": round(
-                statistics.median(
-                    cpu_us(r, "accept_only")
-                    / (1e6 * r["worker_process"]["worker_cpu_s"] / r["worker_process"]["requests"])
-                    for r in rounds
-                ),
-                3,
-            ),
-            "processing_per_core_vs_limit": round(
-                statistics.median(
-                    cpu_us(r, "limit")
-                    / (1e6 * r["worker_process"]["worker_cpu_s"] / r["worker_process"]["requests"])
-                    for r in rounds
-                ),
-                3,
-            ),
         },
         "limit": {
             "accepted_per_s": med("limit", "accepted_per_s"),

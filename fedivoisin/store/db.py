@@ -189,12 +189,18 @@ class Store:
         # another thread's; SQLite's serialized mode keeps that safe.
         db = sqlite3.connect(str(path), isolation_level=None, timeout=0, check_same_thread=False)
         db.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
-            db.execute(pragma)
-        if new or path.stat().st_mode & 0o077:
-            _restrict(path)
         store = cls(db, path)
-        await store.migrate()
+        try:
+            for pragma in PRAGMAS:
+                # Busy while another process creates or migrates the same new file
+                # (turning WAL on needs the file to itself): waited for like any statement.
+                await store._run(lambda pragma=pragma: db.execute(pragma))
+            if new or path.stat().st_mode & 0o077:
+                _restrict(path)
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     def checkpoint_in_background(self) -> None:

@@ -9,9 +9,11 @@ commits (bench/inbox_bench.py, docs/performance.md), so the web process accepted
 its own rate.
 
 How: a process waiting for the write lock holds a shared `flock` on `<db>.turns` while it
-waits; the inbox worker, before it begins a batch, gives way while anyone holds one (it
-tries an exclusive flock, a system call of a microsecond). The web's writes are short
-group commits; the worker's batches resume as soon as they are done. Within one process
+waits; the inbox worker checks for one between the rows of a batch (`wanted`: an exclusive
+flock tried and dropped, two system calls of a microsecond) and then commits early, and
+before it begins the next batch it gives way while anyone still waits (`give_way`). The
+web's writes are short group commits; the worker's batches resume as soon as they are
+done. Within one process
 the asyncio lock of `Store` already orders writers, and a process's own shared lock never
 blocks its own exclusive attempt (one open file), so this costs nothing there.
 """

@@ -134,6 +134,51 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of every `postgres` process of the machine (the cluster's backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().startswith("postgres"):
+                    total += cpu_s(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+def cpu_snapshot(workers: list[subprocess.Popen[bytes]], receiver: int) -> dict[str, Any]:
+    return {
+        "workers": [cpu_s(p.pid) for p in workers],
+        "postgres": postgres_cpu_s(),
+        "receiver": cpu_s(receiver),
+        "bench": cpu_s(os.getpid()),
+    }
+
+
+def cpu_used(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Where the two cores went during a run: the fan-out is CPU-bound, so its drain time
+    is about the sum of these over 2 (docs/performance.md, "Scale-out on PostgreSQL")."""
+    out: dict[str, Any] = {
+        "workers": [
+            round(b - a, 2) for a, b in zip(before["workers"], after["workers"], strict=True)
+        ]
+    }
+    for name in ("postgres", "receiver", "bench"):
+        out[name] = round(after[name] - before[name], 2)
+    out["total"] = round(sum(out["workers"]) + out["postgres"] + out["receiver"] + out["bench"], 2)
+    return out
+
+
 def stop(procs: list[subprocess.Popen[bytes]]) -> list[float]:
     sizes = [rss_mb(p.pid) for p in procs if p.poll() is None]
     for p in procs:
@@ -146,7 +191,9 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> list[float]:
     return sizes
 
 
-async def fanout(base: str, workers: int, rep: int, hosts: list[str], port: int) -> dict[str, Any]:
+async def fanout(
+    base: str, workers: int, rep: int, hosts: list[str], port: int, receiver: int
+) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="fv-bench-"))
     url, rt = await fresh(base, f"bench_fanout_{workers}_{rep}", data)
     try:
@@ -159,6 +206,7 @@ async def fanout(base: str, workers: int, rep: int, hosts: list[str], port: int)
         try:
             actor = await actor_store.get_actor(rt.store, "lilas")
             assert actor is not None
+            cpu_before = cpu_snapshot(procs, receiver)
             t0 = time.time()
             doc = await publish(
                 rt,
@@ -186,7 +234,9 @@ async def fanout(base: str, workers: int, rep: int, hosts: list[str], port: int)
                 )
                 if r and int(r[0]) == 0:
                     break
-                await asyncio.sleep(0.05)
+                # The drain is read from `delivered_at` below, not from this loop: polling
+                # seldom leaves the two cores to the workers being measured.
+                await asyncio.sleep(0.25)
             r = await rt.store.fetchone(
                 "SELECT count(*), max(delivered_at) FROM deliveries WHERE activity_uri = ?"
                 " AND state = 'delivered'",
@@ -194,6 +244,7 @@ async def fanout(base: str, workers: int, rep: int, hosts: list[str], port: int)
             )
             assert r is not None
             delivered, last = int(r[0]), float(r[1] or 0)
+            cpu = cpu_used(cpu_before, cpu_snapshot(procs, receiver))
         finally:
             sizes = stop(procs)
         return {
@@ -201,6 +252,7 @@ async def fanout(base: str, workers: int, rep: int, hosts: list[str], port: int)
             "deliveries": delivered,
             "drain_s": round(last - t0, 3),
             "publish_s": round(publish_s, 3),
+            "cpu_s": cpu,
             "worker_rss_mb": [round(s, 1) for s in sizes],
         }
     finally:
@@ -303,12 +355,17 @@ async def main_async(base: str, reps: int, cases: set[str]) -> dict[str, Any]:
     try:
         results: dict[str, Any] = {"fanout": {}, "inbox": {}}
         for workers in (1, 2) if "fanout" in cases else ():
-            runs = [await fanout(base, workers, rep, hosts, port) for rep in range(reps)]
+            runs = [await fanout(base, workers, rep, hosts, port, recv.pid) for rep in range(reps)]
             results["fanout"][str(workers)] = {
                 "median_drain_s": statistics.median(r["drain_s"] for r in runs),
+                "median_cpu_s": statistics.median(r["cpu_s"]["total"] for r in runs),
                 "runs": runs,
             }
-            print(f"fanout  workers={workers}: drain {[r['drain_s'] for r in runs]} s", flush=True)
+            print(
+                f"fanout  workers={workers}: drain {[r['drain_s'] for r in runs]} s;"
+                f" CPU {[r['cpu_s'] for r in runs]}",
+                flush=True,
+            )
         for workers in (1, 2) if "inbox" in cases else ():
             runs = [await inbox(base, workers, rep) for rep in range(reps)]
             results["inbox"][str(workers)] = {

@@ -249,7 +249,13 @@ class InboxWorker:
             with offline(), batch_memo():
                 await prefetch(rt, rows)
                 for row in rows:
-                    if time.perf_counter() - started > self.batch_seconds or store.turns.wanted():
+                    # At least one row per batch: a batch that stopped before its first
+                    # (a slow prefetch, the web process waiting) returned 0, which run()
+                    # reads as "nothing due" and sleeps until the next poll.
+                    tried = finished or alone
+                    if tried and (
+                        time.perf_counter() - started > self.batch_seconds or store.turns.wanted()
+                    ):
                         break  # the rest stays pending: the next batch takes it
                     try:
                         async with store.savepoint():

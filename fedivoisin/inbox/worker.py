@@ -115,19 +115,18 @@ async def process(rt: Runtime, row: Received) -> str:
     # Issue 17: a local actor that blocks the sender is never a recipient (a mention does
     # not notify it, nothing lands in its inbox, streams or webhooks).
     blockers = await actor_block_store.blockers_of(rt.store, ctx.actor)
-    for slug in await local_recipients(ctx):
-        owner = rt.urls.actor(slug)
-        if owner != ctx.actor and owner not in blockers:
-            await inbox_items.add(rt.store, slug, aid, rt.clock.now())
-            # After authentication and policy (a refused activity returned above).
-            if await webhooks.listens(rt, owner, "activity.received"):
-                await webhooks.emit(
-                    rt,
-                    owner,
-                    "activity.received",
-                    {"activity": strip_private(ctx.activity)},
-                    key=aid,
-                )
+    owners = {rt.urls.actor(slug): slug for slug in await local_recipients(ctx)}
+    slugs = [slug for owner, slug in owners.items() if owner != ctx.actor and owner not in blockers]
+    await inbox_items.add_many(rt.store, slugs, aid, rt.clock.now())
+    # After authentication and policy (a refused activity returned above).
+    for slug in await webhooks.listening(rt, slugs, "activity.received"):
+        await webhooks.emit(
+            rt,
+            rt.urls.actor(slug),
+            "activity.received",
+            {"activity": strip_private(ctx.activity)},
+            key=aid,
+        )
     return outcome
 
 
@@ -250,7 +249,13 @@ class InboxWorker:
             with offline(), batch_memo():
                 await prefetch(rt, rows)
                 for row in rows:
-                    if time.perf_counter() - started > self.batch_seconds or store.turns.wanted():
+                    # At least one row per batch: a batch that stopped before its first
+                    # (a slow prefetch, the web process waiting) returned 0, which run()
+                    # reads as "nothing due" and sleeps until the next poll.
+                    tried = finished or alone
+                    if tried and (
+                        time.perf_counter() - started > self.batch_seconds or store.turns.wanted()
+                    ):
                         break  # the rest stays pending: the next batch takes it
                     try:
                         async with store.savepoint():

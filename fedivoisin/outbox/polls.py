@@ -143,10 +143,12 @@ async def _tell_ended(rt: Runtime, question: StoredObject, activity_uri: str) ->
     """The closing Update reaches the author's and every local voter's notifications
     (Mastodon's `poll` notification); remote voters receive the Update itself."""
     people = [question.attributed_to, *await poll_store.voters(rt.store, question.uri)]
+    local: list[str] = []
     for uri in dict.fromkeys(people):
         slug = rt.urls.slug_of(uri)
         if slug and uri == rt.urls.actor(slug):
-            await inbox_items.add(rt.store, slug, activity_uri, rt.clock.now())
+            local.append(slug)
+    await inbox_items.add_many(rt.store, local, activity_uri, rt.clock.now())
 
 
 #: How far back a pass looks for polls that ended unnoticed (a server down longer than

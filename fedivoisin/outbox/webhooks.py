@@ -23,7 +23,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,10 +199,13 @@ async def _listening(rt: Runtime, owner_uri: str, event_type: str) -> list[Webho
     return [h for h in (await subscriptions(rt)).get(slug, ()) if h.wants(event_type)]
 
 
-async def listens(rt: Runtime, owner_uri: str, event_type: str) -> bool:
-    """Whether emit() would queue anything: a caller can then skip building its payload
-    (the inbox worker, once per local recipient of every received activity)."""
-    return bool(await _listening(rt, owner_uri, event_type))
+async def listening(rt: Runtime, slugs: Iterable[str], event_type: str) -> list[str]:
+    """The local actors among `slugs` for whom emit() would queue anything: the inbox
+    worker builds a payload only for them (most received activities: nobody)."""
+    hooks = await subscriptions(rt)
+    if not hooks:
+        return []
+    return [s for s in slugs if any(h.wants(event_type) for h in hooks.get(s, ()))]
 
 
 async def emit(

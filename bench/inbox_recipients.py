@@ -29,9 +29,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import orjson  # noqa: E402
 
-from bench.scale_bench import cluster, fresh  # noqa: E402
+from bench.scale_bench import (  # noqa: E402
+    INSERT_RECEIVED,
+    cluster,
+    fresh,
+    received_creates,
+    seed_senders,
+)
 from fedivoisin import admin  # noqa: E402
 from fedivoisin.clock import SystemClock  # noqa: E402
 from fedivoisin.config import load_settings  # noqa: E402
@@ -39,7 +44,6 @@ from fedivoisin.inbox.worker import InboxWorker  # noqa: E402
 from fedivoisin.runtime import Runtime  # noqa: E402
 from fedivoisin.store.db import Store  # noqa: E402
 
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 SENDERS = 20
 
 
@@ -68,57 +72,8 @@ async def one(rt: Runtime, followers: int, rows: int) -> dict[str, Any]:
     await admin.ensure_instance_actor(store, rt.clock, "bench")
     await admin.record_origin(store, rt.settings.origin)
     residents = [rt.urls.actor(f"r{i}") for i in range(followers)]
-    senders = [f"http://127.0.0.1:9/users/s{i}" for i in range(SENDERS)]
-    now = time.time()
-    await store.executemany(
-        "INSERT INTO remote_actors (uri, type, host, preferred_username, inbox, followers,"
-        " key_id, public_key_pem, document, fetched_at)"
-        " VALUES (?, 'Person', '127.0.0.1:9', ?, ?, ?, ?, '', ?, ?)",
-        [
-            (
-                s,
-                s.rsplit("/", 1)[1],
-                s + "/inbox",
-                s + "/followers",
-                s + "#main-key",
-                orjson.dumps({"id": s, "type": "Person", "inbox": s + "/inbox"}).decode(),
-                now,
-            )
-            for s in senders
-        ],
-    )
-    await store.executemany(
-        "INSERT INTO follows (follower, followee, state, created_at) VALUES (?, ?, 'accepted', ?)",
-        [(r, s, now) for r in residents for s in senders],
-    )
-    queued = []
-    for i in range(rows):
-        s = senders[i % SENDERS]
-        aid = f"{s}/activities/{i}"
-        note = {
-            "id": f"{s}/notes/{i}",
-            "type": "Note",
-            "attributedTo": s,
-            "content": f"<p>Message {i} du voisinage</p>",
-            "to": [PUBLIC],
-            "cc": [s + "/followers"],
-            "published": "2026-12-03T10:00:00Z",
-        }
-        body = {
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": aid,
-            "type": "Create",
-            "actor": s,
-            "to": [PUBLIC],
-            "cc": [s + "/followers"],
-            "object": note,
-        }
-        queued.append((aid, s, s, None, orjson.dumps(body), now, now))
-    await store.executemany(
-        "INSERT INTO received (activity_uri, signer, actor_uri, recipient, body,"
-        " received_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        queued,
-    )
+    senders = await seed_senders(store, SENDERS, residents)
+    await store.executemany(INSERT_RECEIVED, received_creates(senders, rows))
     worker = InboxWorker(rt)
     done = 0
     c0, t0 = cpu_s(), time.perf_counter()

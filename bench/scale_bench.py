@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -51,6 +53,7 @@ from fedivoisin.config import load_settings  # noqa: E402
 from fedivoisin.outbox.publish import new_id, publish  # noqa: E402
 from fedivoisin.runtime import Runtime  # noqa: E402
 from fedivoisin.store import actors as actor_store  # noqa: E402
+from fedivoisin.store.db import Store  # noqa: E402
 from fedivoisin.store.pg import PgStore  # noqa: E402
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -259,68 +262,81 @@ async def fanout(
         await rt.store.close()
 
 
-async def inbox(base: str, workers: int, rep: int) -> dict[str, Any]:
-    import orjson
+async def seed_senders(store: Store, n: int, followers: list[str]) -> list[str]:
+    """n known remote actors (no network needed to process what they send), each followed
+    by every one of `followers` (local actor URIs)."""
+    senders = [f"http://127.0.0.1:9/users/s{i}" for i in range(n)]
+    now = time.time()
+    await store.executemany(
+        "INSERT INTO remote_actors (uri, type, host, preferred_username, inbox, followers,"
+        " key_id, public_key_pem, document, fetched_at)"
+        " VALUES (?, 'Person', '127.0.0.1:9', ?, ?, ?, ?, '', ?, ?)",
+        [
+            (
+                s,
+                s.rsplit("/", 1)[1],
+                s + "/inbox",
+                s + "/followers",
+                s + "#main-key",
+                orjson.dumps({"id": s, "type": "Person", "inbox": s + "/inbox"}).decode(),
+                now,
+            )
+            for s in senders
+        ],
+    )
+    await store.executemany(
+        "INSERT INTO follows (follower, followee, state, created_at) VALUES (?, ?, 'accepted', ?)",
+        [(f, s, now) for f in followers for s in senders],
+    )
+    return senders
 
+
+def received_creates(senders: list[str], n: int) -> list[tuple[Any, ...]]:
+    """n `received` rows (INSERT_RECEIVED's columns): public Create(Note)s, round-robin."""
+    now = time.time()
+    rows = []
+    for i in range(n):
+        s = senders[i % len(senders)]
+        aid = f"{s}/activities/{i}"
+        body = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": aid,
+            "type": "Create",
+            "actor": s,
+            "to": [PUBLIC],
+            "cc": [s + "/followers"],
+            "object": {
+                "id": f"{s}/notes/{i}",
+                "type": "Note",
+                "attributedTo": s,
+                "content": f"<p>Message {i} du voisinage</p>",
+                "to": [PUBLIC],
+                "cc": [s + "/followers"],
+                "published": "2026-12-03T10:00:00Z",
+            },
+        }
+        rows.append((aid, s, s, None, orjson.dumps(body), now, now))
+    return rows
+
+
+INSERT_RECEIVED = (
+    "INSERT INTO received (activity_uri, signer, actor_uri, recipient, body,"
+    " received_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+async def inbox(base: str, workers: int, rep: int) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="fv-bench-"))
     url, rt = await fresh(base, f"bench_inbox_{workers}_{rep}", data)
     try:
         await admin.ensure_instance_actor(rt.store, rt.clock, "bench")
         await admin.record_origin(rt.store, rt.settings.origin)
         await admin.create_actor(rt.store, rt.clock, "amelie", type_="Person", name="Amélie")
-        me = rt.urls.actor("amelie")
-        senders = [f"http://127.0.0.1:9/users/s{i}" for i in range(SENDERS)]
-        now = time.time()
-        await rt.store.executemany(
-            "INSERT INTO remote_actors (uri, type, host, preferred_username, inbox, followers,"
-            " key_id, public_key_pem, document, fetched_at)"
-            " VALUES (?, 'Person', '127.0.0.1:9', ?, ?, ?, ?, '', ?, ?)",
-            [
-                (
-                    s,
-                    s.rsplit("/", 1)[1],
-                    s + "/inbox",
-                    s + "/followers",
-                    s + "#main-key",
-                    orjson.dumps({"id": s, "type": "Person", "inbox": s + "/inbox"}).decode(),
-                    now,
-                )
-                for s in senders
-            ],
-        )
-        await rt.store.executemany(
-            "INSERT INTO follows (follower, followee, state, created_at) VALUES (?, ?, 'accepted', ?)",
-            [(me, s, now) for s in senders],
-        )
-        rows = []
-        for i in range(INBOX_ROWS):
-            s = senders[i % SENDERS]
-            aid = f"{s}/activities/{i}"
-            body = {
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "id": aid,
-                "type": "Create",
-                "actor": s,
-                "to": [PUBLIC],
-                "cc": [s + "/followers"],
-                "object": {
-                    "id": f"{s}/notes/{i}",
-                    "type": "Note",
-                    "attributedTo": s,
-                    "content": f"<p>Message {i} du voisinage</p>",
-                    "to": [PUBLIC],
-                    "cc": [s + "/followers"],
-                    "published": "2026-12-03T10:00:00Z",
-                },
-            }
-            rows.append((aid, s, s, None, orjson.dumps(body), now, now))
+        senders = await seed_senders(rt.store, SENDERS, [rt.urls.actor("amelie")])
+        rows = received_creates(senders, INBOX_ROWS)
         procs = start_workers(workers, data, url, rt.settings.origin)
         try:
-            await rt.store.executemany(
-                "INSERT INTO received (activity_uri, signer, actor_uri, recipient, body,"
-                " received_at, next_try) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            await rt.store.executemany(INSERT_RECEIVED, rows)
             t0 = time.time()  # from the NOTIFY: writing the 4,000 rows is not processing
             await rt.store.execute("SELECT pg_notify('fv_inbox', '')")
             deadline = time.monotonic() + 300

@@ -68,6 +68,15 @@ async def delete(rt: Runtime, actor: LocalActor) -> dict[str, Any]:
     )
     now = rt.clock.now()
     async with rt.store.transaction():
+        if rt.store.dialect == "postgres":
+            # Her follows first, before any trigger of the statements below takes a lock on
+            # her counters or versions: an Accept of one of her follows being processed at
+            # the same moment locks the follows row, then those same rows, and the two
+            # waited for each other (PostgreSQL aborted the deletion: a 500). SQLite has a
+            # single writer.
+            await rt.store.fetchall(
+                "SELECT id FROM follows WHERE follower = ? OR followee = ? FOR UPDATE", (me, me)
+            )
         await rt.store.execute(
             "UPDATE objects SET deleted = ?, document = json_object('id', uri, 'type', 'Tombstone')"
             " WHERE attributed_to = ? AND deleted IS NULL",

@@ -9,6 +9,7 @@ read by the relays: a silenced domain's posts reach its followers only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection
 
@@ -188,7 +189,17 @@ async def subscribe(rt: Runtime, url: str) -> None:
 
 
 async def refresh_subscriptions(rt: Runtime) -> int:
-    """Fetch due subscribed lists through the SSRF-safe client (once a day by default)."""
+    """Fetch due subscribed lists through the SSRF-safe client (once a day by default).
+
+    One refresh at a time per process: two interleaved (the retention job's pass and an
+    admin's) could apply an older copy of a list after a newer one, so that a domain the
+    list dropped stayed blocked until the next day."""
+    lock = rt.caches.setdefault("blocklist_refresh_lock", asyncio.Lock())
+    async with lock:
+        return await _refresh_due(rt)
+
+
+async def _refresh_due(rt: Runtime) -> int:
     from ..remote import http
 
     now = rt.clock.now()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from typing import Any
 
+import pytest
+
 from fedivoisin.store import remote_actors
-from tests.rig import AS2, wait_for
+from fedivoisin.store.db import TEST_POSTGRES_ENV
+from tests.rig import AS2, database, wait_for
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -57,3 +62,40 @@ async def test_deleting_an_account_is_federated_and_erases_its_data(instance_fac
     async with a.http() as c:  # the token was revoked
         r = await c.get("/actors/alice/export", headers={"Authorization": f"Bearer {t}"})
         assert r.status_code in (401, 410)
+
+
+@pytest.mark.skipif(
+    not os.environ.get(TEST_POSTGRES_ENV), reason="PostgreSQL's row locks (SQLite: one writer)"
+)
+async def test_deleting_an_account_while_one_of_her_follows_changes(instance_factory: Any) -> None:
+    """What processing an Accept of one of her follows locks, and in which order: the follows
+    row, then (its trigger) her versions row. The deletion used to lock her versions row
+    first (tombstoning her posts), then wait for the follows row: PostgreSQL broke the
+    deadlock by aborting the deletion, a 500 (seen in CI)."""
+    import psycopg
+
+    from fedivoisin.store.pg import schema_for_key
+
+    a = await instance_factory()
+    await a.person("alice")
+    await a.community("les-lilas")
+    t = await a.token("alice")
+    await a.c2s("alice", t, {"type": "Follow", "object": a.actor("les-lilas")})
+    await a.c2s("alice", t, {"type": "Note", "content": "à supprimer", "to": [PUBLIC]})
+    me = a.actor("alice")
+    schema = schema_for_key(str((a.data_dir / "fedivoisin.sqlite3").resolve()))
+    async with await psycopg.AsyncConnection.connect(os.environ[TEST_POSTGRES_ENV]) as other:
+        await other.execute(f'SET search_path TO "{schema}"')
+        await other.execute("SELECT id FROM follows WHERE follower = %s FOR UPDATE", (me,))
+        deletion = asyncio.create_task(a.c2s("alice", t, {"type": "Delete", "object": me}))
+        await asyncio.sleep(1.0)  # the deletion runs up to the first lock it must wait for
+        await asyncio.wait_for(
+            other.execute(
+                "UPDATE content_versions SET version = version + 1 WHERE scope = %s", (me,)
+            ),
+            timeout=5,
+        )
+        await other.commit()
+    r = await asyncio.wait_for(deletion, timeout=30)
+    assert r.status_code == 201, r.text
+    assert database.query(a.data_dir / "fedivoisin.sqlite3", "SELECT id FROM follows") == []

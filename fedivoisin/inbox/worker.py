@@ -115,8 +115,11 @@ async def process(rt: Runtime, row: Received) -> str:
     # Issue 17: a local actor that blocks the sender is never a recipient (a mention does
     # not notify it, nothing lands in its inbox, streams or webhooks).
     blockers = await actor_block_store.blockers_of(rt.store, ctx.actor)
-    owners = {rt.urls.actor(slug): slug for slug in await local_recipients(ctx)}
-    slugs = [slug for owner, slug in owners.items() if owner != ctx.actor and owner not in blockers]
+    slugs = [
+        slug
+        for slug in await local_recipients(ctx)
+        if (owner := rt.urls.actor(slug)) != ctx.actor and owner not in blockers
+    ]
     await inbox_items.add_many(rt.store, slugs, aid, rt.clock.now())
     # After authentication and policy (a refused activity returned above).
     for slug in await webhooks.listening(rt, slugs, "activity.received"):

@@ -192,11 +192,15 @@ def event_id_for(owner_id: int, event_type: str, key: str | None) -> str:
     return "evt_" + digest[:32]
 
 
+def _wanting(hooks: Mapping[str, list[Webhook]], slug: str, event_type: str) -> list[Webhook]:
+    return [h for h in hooks.get(slug, ()) if h.wants(event_type)]
+
+
 async def _listening(rt: Runtime, owner_uri: str, event_type: str) -> list[Webhook]:
     slug = rt.urls.slug_of(owner_uri)
     if slug is None:
         return []
-    return [h for h in (await subscriptions(rt)).get(slug, ()) if h.wants(event_type)]
+    return _wanting(await subscriptions(rt), slug, event_type)
 
 
 async def listening(rt: Runtime, slugs: Iterable[str], event_type: str) -> list[str]:
@@ -205,7 +209,7 @@ async def listening(rt: Runtime, slugs: Iterable[str], event_type: str) -> list[
     hooks = await subscriptions(rt)
     if not hooks:
         return []
-    return [s for s in slugs if any(h.wants(event_type) for h in hooks.get(s, ()))]
+    return [s for s in slugs if _wanting(hooks, s, event_type)]
 
 
 async def emit(

@@ -13,15 +13,11 @@ from .db import Store
 _CHUNK = 500
 
 
-async def add(store: Store, owner: str, activity_uri: str, now: float) -> None:
-    """List a stored activity in the owner's inbox (once; by its integer id, migration 129)."""
-    await add_many(store, [owner], activity_uri, now)
-
-
 async def add_many(store: Store, owners: Sequence[str], activity_uri: str, now: float) -> None:
-    """List a stored activity in each owner's inbox, one statement per 500 owners.
+    """List a stored activity in each owner's inbox (once; by its integer id, migration
+    129), one statement per 500 owners.
 
-    Why not add() per owner: a neighbour followed by the whole building reaches every
+    Why not a statement per owner: a neighbour followed by the whole building reaches every
     resident; one statement each cost the inbox worker ~40 µs per resident on SQLite and a
     round trip on PostgreSQL (docs/performance.md, "Inbox processing", session 14)."""
     for start in range(0, len(owners), _CHUNK):

@@ -58,8 +58,8 @@ async def test_listings_survive_the_switch_to_activity_ids(tmp_path: Path) -> No
         listed = await inbox_items.page(store, "alice", max_id=None, size=10)
         assert [doc["id"] for _, doc in listed] == [uris[0], uris[2]]  # newest listing first
         assert await inbox_items.count(store, "alice") == 2
-        await inbox_items.add(store, "alice", uris[1], 2.0)
-        await inbox_items.add(store, "alice", uris[1], 3.0)  # listed once
+        await inbox_items.add_many(store, ["alice"], uris[1], 2.0)
+        await inbox_items.add_many(store, ["alice"], uris[1], 3.0)  # listed once
         assert await inbox_items.count(store, "alice") == 3
         listed = await inbox_items.page(store, "alice", max_id=None, size=10)
         assert [doc["id"] for _, doc in listed] == [uris[1], uris[0], uris[2]]

@@ -10,7 +10,11 @@ slept until its next poll with the queue full.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import orjson
+import pytest
 
 from fedivoisin import admin
 from fedivoisin.inbox.worker import InboxWorker
@@ -22,6 +26,16 @@ from tests.rig import Instance
 X = "https://ailleurs.example/users/voisine"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 RESIDENTS = 620  # more than one statement's 500
+
+
+@pytest.fixture
+async def instance(instance_factory: Callable[..., Any]) -> Instance:
+    """An instance without its in-process jobs: the test's worker is the only one. (With
+    them, the background worker's poll could claim a queued row first: the test's worker
+    then found nothing due and the listing was read before the other had written it, a
+    failure of a clean-clone CI's PostgreSQL run.)"""
+    inst: Instance = await instance_factory(run_jobs=False)
+    return inst
 
 
 async def _known_sender(inst: Instance) -> None:

@@ -262,35 +262,46 @@ async def upsert_object(
     just read that no row exists (in the same transaction): its hashtag rows need no
     clearing first. `only_new` writes nothing when a row with this uri exists (False):
     a received `Create` tries that first, so a new object costs no lookup before it."""
-    written = await store.execute(
-        "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
-        " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
-        " lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        + (_IF_NEW if only_new else _OR_REPLACE),
-        (
-            uri,
-            type_,
-            kind,
-            attributed_to,
-            int(local),
-            int(public),
-            orjson.dumps(addressees).decode(),
-            community_uri,
-            in_reply_to,
-            object_document_value(store, document, local),
-            published,
-            updated,
-            start_time,
-            end_time,
-            lifecycle_of(kind, document, in_reply_to),
-        ),
+    row = (
+        uri,
+        type_,
+        kind,
+        attributed_to,
+        int(local),
+        int(public),
+        orjson.dumps(addressees).decode(),
+        community_uri,
+        in_reply_to,
+        object_document_value(store, document, local),
+        published,
+        updated,
+        start_time,
+        end_time,
+        lifecycle_of(kind, document, in_reply_to),
     )
+    names = hashtags.names_of(document) if only_new and store.dialect == "postgres" else []
+    if names:
+        # A new object and its tags in one statement (its RETURNING id): a round trip
+        # less per tagged post received (docs/performance.md, "Scale-out", session 15).
+        # Tags are only inserted with a new row: some were, exactly when it was written.
+        tagged = await store.execute(
+            f"WITH o AS ({_INSERT_OBJECT}{_IF_NEW} RETURNING id)"
+            f" {hashtags.INSERT}o, {hashtags.values(names)}{hashtags.ON_CONFLICT}",
+            (*row, *names),
+        )
+        return tagged > 0
+    written = await store.execute(_INSERT_OBJECT + (_IF_NEW if only_new else _OR_REPLACE), row)
     if only_new and not written:
         return False
     await hashtags.index(store, uri, document, new=new or only_new)
     return True
 
 
+_INSERT_OBJECT = (
+    "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
+    " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
+    " lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _IF_NEW = " ON CONFLICT(uri) DO NOTHING"
 _OR_REPLACE = (
     " ON CONFLICT(uri) DO UPDATE SET type = excluded.type, kind = excluded.kind,"

@@ -96,21 +96,6 @@ async def process(rt: Runtime, row: Received) -> str:
     else:
         outcome = "done"
     aid = ctx.id or row.activity_uri
-    if not ctx.local_origin:
-        obj = ctx.activity.get("object")
-        await activity_store.insert_activity(
-            rt.store,
-            uri=aid,
-            actor_uri=ctx.actor,
-            type_=ctx.type,
-            object_uri=ref(obj),
-            local=False,
-            public=ctx.is_public(),
-            addressees=ctx.addressees(),
-            document=ctx.activity,
-            published=rt.clock.now(),
-            object_stored=ctx.stored_object is not None and ctx.stored_object == ref(obj),
-        )
     await _domain_is_back(rt, ctx.actor)
     # Issue 17: a local actor that blocks the sender is never a recipient (a mention does
     # not notify it, nothing lands in its inbox, streams or webhooks).
@@ -120,7 +105,25 @@ async def process(rt: Runtime, row: Received) -> str:
         for slug in await local_recipients(ctx)
         if (owner := rt.urls.actor(slug)) != ctx.actor and owner not in blockers
     ]
-    await inbox_items.add_many(rt.store, slugs, aid, rt.clock.now())
+    now = rt.clock.now()
+    if ctx.local_origin:
+        await inbox_items.add_many(rt.store, slugs, aid, now)
+    else:
+        obj = ctx.activity.get("object")
+        activity = await activity_store.activity_row(
+            rt.store,
+            uri=aid,
+            actor_uri=ctx.actor,
+            type_=ctx.type,
+            object_uri=ref(obj),
+            local=False,
+            public=ctx.is_public(),
+            addressees=ctx.addressees(),
+            document=ctx.activity,
+            published=now,
+            object_stored=ctx.stored_object is not None and ctx.stored_object == ref(obj),
+        )
+        await inbox_items.record(rt.store, activity, slugs, now)
     # After authentication and policy (a refused activity returned above).
     for slug in await webhooks.listening(rt, slugs, "activity.received"):
         await webhooks.emit(

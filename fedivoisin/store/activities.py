@@ -106,6 +106,13 @@ def _object(r: sqlite3.Row) -> StoredObject:
     )
 
 
+#: One activity row; `activity_row` gives its parameters (uri first).
+INSERT_ACTIVITY = (
+    "INSERT OR IGNORE INTO activities (uri, actor_uri, type, object_uri, local, public,"
+    " addressees, document, published, object_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 async def insert_activity(
     store: Store,
     *,
@@ -120,8 +127,40 @@ async def insert_activity(
     published: float,
     object_stored: bool = False,
 ) -> bool:
-    """Insert once; returns False if the activity was already stored (idempotent).
-    `object_stored`: the caller has just stored the object row (no need to look it up).
+    """Insert once; returns False if the activity was already stored (idempotent)."""
+    row = await activity_row(
+        store,
+        uri=uri,
+        actor_uri=actor_uri,
+        type_=type_,
+        object_uri=object_uri,
+        local=local,
+        public=public,
+        addressees=addressees,
+        document=document,
+        published=published,
+        object_stored=object_stored,
+    )
+    return await store.execute(INSERT_ACTIVITY, row) > 0
+
+
+async def activity_row(
+    store: Store,
+    *,
+    uri: str,
+    actor_uri: str,
+    type_: str,
+    object_uri: str | None,
+    local: bool,
+    public: bool,
+    addressees: list[str],
+    document: dict[str, Any],
+    published: float,
+    object_stored: bool = False,
+) -> tuple[Any, ...]:
+    """The parameters of INSERT_ACTIVITY (for a caller that writes it with more, as the
+    inbox worker's `inbox_items.record`). `object_stored`: the caller has just stored the
+    object row (no need to look it up).
 
     One copy of each document: a received Create/Update whose object we store keeps its
     object as a reference (object_ref), and readers embed the current object row. Local
@@ -141,23 +180,18 @@ async def insert_activity(
     ):
         document = {**document, "object": object_uri}
         object_ref = 1
-    n = await store.execute(
-        "INSERT OR IGNORE INTO activities (uri, actor_uri, type, object_uri, local, public,"
-        " addressees, document, published, object_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            uri,
-            actor_uri,
-            type_,
-            object_uri,
-            int(local),
-            int(public),
-            orjson.dumps(addressees).decode(),
-            encode_document(document),
-            published,
-            object_ref,
-        ),
+    return (
+        uri,
+        actor_uri,
+        type_,
+        object_uri,
+        int(local),
+        int(public),
+        orjson.dumps(addressees).decode(),
+        encode_document(document),
+        published,
+        object_ref,
     )
-    return n > 0
 
 
 async def get_activity(store: Store, uri: str) -> StoredActivity | None:
@@ -228,35 +262,46 @@ async def upsert_object(
     just read that no row exists (in the same transaction): its hashtag rows need no
     clearing first. `only_new` writes nothing when a row with this uri exists (False):
     a received `Create` tries that first, so a new object costs no lookup before it."""
-    written = await store.execute(
-        "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
-        " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
-        " lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        + (_IF_NEW if only_new else _OR_REPLACE),
-        (
-            uri,
-            type_,
-            kind,
-            attributed_to,
-            int(local),
-            int(public),
-            orjson.dumps(addressees).decode(),
-            community_uri,
-            in_reply_to,
-            object_document_value(store, document, local),
-            published,
-            updated,
-            start_time,
-            end_time,
-            lifecycle_of(kind, document, in_reply_to),
-        ),
+    row = (
+        uri,
+        type_,
+        kind,
+        attributed_to,
+        int(local),
+        int(public),
+        orjson.dumps(addressees).decode(),
+        community_uri,
+        in_reply_to,
+        object_document_value(store, document, local),
+        published,
+        updated,
+        start_time,
+        end_time,
+        lifecycle_of(kind, document, in_reply_to),
     )
+    names = hashtags.names_of(document) if only_new and store.dialect == "postgres" else []
+    if names:
+        # A new object and its tags in one statement (its RETURNING id): a round trip
+        # less per tagged post received (docs/performance.md, "Scale-out", session 15).
+        # Tags are only inserted with a new row: some were, exactly when it was written.
+        tagged = await store.execute(
+            f"WITH o AS ({_INSERT_OBJECT}{_IF_NEW} RETURNING id)"
+            f" {hashtags.INSERT}o, {hashtags.values(names)}{hashtags.ON_CONFLICT}",
+            (*row, *names),
+        )
+        return tagged > 0
+    written = await store.execute(_INSERT_OBJECT + (_IF_NEW if only_new else _OR_REPLACE), row)
     if only_new and not written:
         return False
     await hashtags.index(store, uri, document, new=new or only_new)
     return True
 
 
+_INSERT_OBJECT = (
+    "INSERT INTO objects (uri, type, kind, attributed_to, local, public, addressees,"
+    " community_uri, in_reply_to, document, published, updated, start_time, end_time,"
+    " lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _IF_NEW = " ON CONFLICT(uri) DO NOTHING"
 _OR_REPLACE = (
     " ON CONFLICT(uri) DO UPDATE SET type = excluded.type, kind = excluded.kind,"

@@ -23,23 +23,32 @@ def names_of(doc: dict[str, Any]) -> list[str]:
     return out[:MAX_TAGS]
 
 
+def values(names: list[str]) -> str:
+    """The names as a row source (`v.column1`) for one INSERT of every tag of an object."""
+    return "(VALUES " + ", ".join("(?)" for _ in names) + ") AS v"
+
+
+#: After a source aliased `o` with the object's id, and `values(names)`.
+INSERT = "INSERT INTO object_hashtags (object_id, tag) SELECT o.id, v.column1 FROM "
+ON_CONFLICT = " ON CONFLICT (tag, object_id) DO NOTHING"
+
+
 async def index(store: Store, object_uri: str, doc: dict[str, Any], *, new: bool = False) -> None:
     """Replace the object's hashtag rows (`new`: it has none yet, nothing to delete). Rows
-    name the object by `objects.id` (migration 130), found by the same statements."""
+    name the object by `objects.id` (migration 130), found by the same statements; all
+    its tags in one statement (an executemany was a transaction of its own, and on
+    PostgreSQL a round trip per tag)."""
     names = names_of(doc)
     if not new:
         await store.execute(
             "DELETE FROM object_hashtags WHERE object_id = (SELECT id FROM objects WHERE uri = ?)",
             (object_uri,),
         )
-    insert = (
-        "INSERT INTO object_hashtags (object_id, tag) SELECT id, ? FROM objects WHERE uri = ?"
-        " ON CONFLICT (tag, object_id) DO NOTHING"
-    )
-    if len(names) == 1:  # the usual case: one statement, no savepoint around a batch
-        await store.execute(insert, (names[0], object_uri))
-    elif names:
-        await store.executemany(insert, [(n, object_uri) for n in names])
+    if names:
+        await store.execute(
+            f"{INSERT}objects o, {values(names)} WHERE o.uri = ?{ON_CONFLICT}",
+            (*names, object_uri),
+        )
 
 
 async def backfill(store: Store) -> int:

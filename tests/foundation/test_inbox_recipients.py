@@ -10,6 +10,8 @@ slept until its next poll with the queue full.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +20,12 @@ import pytest
 
 from fedivoisin import admin
 from fedivoisin.inbox.worker import InboxWorker
+from fedivoisin.store import activities as activity_store
 from fedivoisin.store import actor_blocks, actors, inbox_items, inbox_queue
 from fedivoisin.store import follows as follow_store
 from fedivoisin.store import webhooks as webhook_store
+from fedivoisin.store.db import TEST_POSTGRES_ENV
+from fedivoisin.store.dialect import postgres_statement
 from tests.rig import Instance
 
 X = "https://ailleurs.example/users/voisine"
@@ -158,3 +163,67 @@ async def test_a_batch_past_its_time_still_processes_a_row(instance: Instance) -
     assert counts == ([1, 1, 1, 0] if instance.rt.store.dialect == "sqlite" else [3, 0, 0, 0])
     for aid in aids:
         assert await _listed(instance, aid) == ["alice"]
+
+
+async def _row(inst: Instance, n: int) -> tuple[object, ...]:
+    aid = f"{X}/activities/{n}"
+    return await activity_store.activity_row(
+        inst.rt.store,
+        uri=aid,
+        actor_uri=X,
+        type_="Announce",
+        object_uri=f"{X}/notes/{n}",
+        local=False,
+        public=True,
+        addressees=[PUBLIC],
+        document={"id": aid, "type": "Announce", "actor": X, "object": f"{X}/notes/{n}"},
+        published=1.0,
+    )
+
+
+async def test_recording_an_activity_lists_it_once_new_or_stored(instance: Instance) -> None:
+    """inbox_items.record: on PostgreSQL one statement stores the activity and lists it (a
+    data-modifying CTE); the listing finds the activity whether it is new or stored."""
+    store = instance.rt.store
+    row = await _row(instance, 1)
+    await inbox_items.record(store, row, ["ana", "bob"], 1.0)
+    aid = str(row[0])
+    assert await _listed(instance, aid) == ["ana", "bob"]
+    # Processed again (a lost done-mark), now for one more resident: stored once, each
+    # resident listed once, counted once.
+    await inbox_items.record(store, row, ["ana", "bob", "chloe"], 2.0)
+    assert await _listed(instance, aid) == ["ana", "bob", "chloe"]
+    stored = await store.fetchone("SELECT count(*) FROM activities WHERE uri = ?", (aid,))
+    assert stored is not None and int(stored[0]) == 1
+    counts = await store.fetchall(
+        "SELECT scope, n FROM counters WHERE name = 'inbox' AND scope IN ('ana', 'bob', 'chloe')"
+    )
+    assert {r["scope"]: r["n"] for r in counts} == {"ana": 1, "bob": 1, "chloe": 1}
+    # Nobody to list: the activity is stored all the same.
+    alone = await _row(instance, 2)
+    await inbox_items.record(store, alone, [], 3.0)
+    assert await activity_store.get_activity(store, str(alone[0])) is not None
+
+
+@pytest.mark.skipif(
+    not os.environ.get(TEST_POSTGRES_ENV), reason="PostgreSQL's snapshots (SQLite: one writer)"
+)
+async def test_recording_an_activity_another_process_is_storing(instance: Instance) -> None:
+    """The one-statement listing reads the stored activity in the statement's snapshot: an
+    insert of the same activity committed by another process while the statement waited
+    for it is not in it. The listing then runs again (add_many) instead of listing nobody."""
+    import psycopg
+
+    from fedivoisin.store.pg import schema_for_key
+
+    row = await _row(instance, 3)
+    schema = schema_for_key(str((instance.data_dir / "fedivoisin.sqlite3").resolve()))
+    async with await psycopg.AsyncConnection.connect(os.environ[TEST_POSTGRES_ENV]) as other:
+        await other.execute(f'SET search_path TO "{schema}"')
+        await other.execute(postgres_statement(activity_store.INSERT_ACTIVITY), row)
+        recording = asyncio.create_task(inbox_items.record(instance.rt.store, row, ["ana"], 1.0))
+        await asyncio.sleep(0.5)  # the statement waits for the other's uncommitted row
+        assert not recording.done()
+        await other.commit()
+    await asyncio.wait_for(recording, timeout=10)
+    assert await _listed(instance, str(row[0])) == ["ana"]

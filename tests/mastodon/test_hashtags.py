@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fedivoisin.store.activities import upsert_object
 from fedivoisin.store.hashtags import backfill
 from tests.rig import Instance, wait_for
 
@@ -76,3 +77,45 @@ async def test_tags_of_local_and_received_statuses(instance_factory: Callable[..
         await store.execute("DELETE FROM instance_settings WHERE key = 'hashtags_backfilled'")
         assert await backfill(store) == 2
         assert len((await c.get("/api/v1/timelines/tag/eau")).json()) == 1
+
+
+async def test_a_received_object_is_stored_once_with_its_tags(instance: Instance) -> None:
+    """A received Create stores its object only if new (`only_new`), with its tags; on
+    PostgreSQL both in one statement. Received again, nothing is written twice."""
+    store = instance.rt.store
+    uri = "https://ailleurs.example/notes/1"
+
+    def note(n: int, tags: list[str]) -> dict[str, Any]:
+        return {
+            "uri": f"https://ailleurs.example/notes/{n}",
+            "type_": "Note",
+            "kind": "note",
+            "attributed_to": "https://ailleurs.example/users/voisine",
+            "local": False,
+            "public": True,
+            "addressees": [],
+            "community_uri": None,
+            "in_reply_to": None,
+            "document": {
+                "id": f"https://ailleurs.example/notes/{n}",
+                "type": "Note",
+                "tag": [{"type": "Hashtag", "name": t} for t in tags],
+            },
+            "published": 1.0,
+            "only_new": True,
+        }
+
+    tagged = note(1, ["#Eau", "#lilas", "#eau"])
+    assert await upsert_object(store, **tagged) is True
+    assert await upsert_object(store, **tagged) is False
+    assert await upsert_object(store, **note(2, [])) is True
+    rows = await store.fetchall(
+        "SELECT h.tag FROM object_hashtags h JOIN objects o ON o.id = h.object_id"
+        " WHERE o.uri = ? ORDER BY h.tag",
+        (uri,),
+    )
+    assert [r["tag"] for r in rows] == ["eau", "lilas"]
+    stored = await store.fetchone("SELECT count(*) FROM objects WHERE uri LIKE ?", ("%ailleurs%",))
+    assert stored is not None and int(stored[0]) == 2
+    statuses = await store.fetchone("SELECT count(*) FROM statuses WHERE object_uri = ?", (uri,))
+    assert statuses is not None and int(statuses[0]) == 1

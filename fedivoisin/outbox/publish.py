@@ -79,7 +79,7 @@ async def publish(
     async with rt.store.transaction():
         if store_object and isinstance(obj, dict) and doc["type"] in ("Create", "Update"):
             await store_local_object(rt, obj, now)
-        await activity_store.insert_activity(
+        row = await activity_store.activity_row(
             rt.store,
             uri=doc["id"],
             actor_uri=actor_uri,
@@ -91,6 +91,7 @@ async def publish(
             document=doc,
             published=now,
         )
+        await activity_store.insert_activity(rt.store, row)
         await _queue(rt, actor, doc, targets, now, expires_at)
     await _hand_to_local(rt, actor, doc, targets, now)
     _wake(rt, targets)

@@ -113,34 +113,8 @@ INSERT_ACTIVITY = (
 )
 
 
-async def insert_activity(
-    store: Store,
-    *,
-    uri: str,
-    actor_uri: str,
-    type_: str,
-    object_uri: str | None,
-    local: bool,
-    public: bool,
-    addressees: list[str],
-    document: dict[str, Any],
-    published: float,
-    object_stored: bool = False,
-) -> bool:
-    """Insert once; returns False if the activity was already stored (idempotent)."""
-    row = await activity_row(
-        store,
-        uri=uri,
-        actor_uri=actor_uri,
-        type_=type_,
-        object_uri=object_uri,
-        local=local,
-        public=public,
-        addressees=addressees,
-        document=document,
-        published=published,
-        object_stored=object_stored,
-    )
+async def insert_activity(store: Store, row: tuple[Any, ...]) -> bool:
+    """Insert an `activity_row` once; False if the activity was already stored."""
     return await store.execute(INSERT_ACTIVITY, row) > 0
 
 
@@ -158,9 +132,9 @@ async def activity_row(
     published: float,
     object_stored: bool = False,
 ) -> tuple[Any, ...]:
-    """The parameters of INSERT_ACTIVITY (for a caller that writes it with more, as the
-    inbox worker's `inbox_items.record`). `object_stored`: the caller has just stored the
-    object row (no need to look it up).
+    """An activity's row, for `insert_activity` or for a caller that writes it with more
+    (the inbox worker's `inbox_items.record`). `object_stored`: the caller has just
+    stored the object row (no need to look it up).
 
     One copy of each document: a received Create/Update whose object we store keeps its
     object as a reference (object_ref), and readers embed the current object row. Local

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import versions
-from .activities import ACTIVITY_COLUMNS, INSERT_ACTIVITY, decode_document, embed_object
+from .activities import (
+    ACTIVITY_COLUMNS,
+    INSERT_ACTIVITY,
+    decode_document,
+    embed_object,
+    insert_activity,
+)
 from .db import Store
 
 #: Owners listed by one statement (SQLite allows 32,766 parameters).
@@ -48,7 +54,7 @@ async def record(
     the owners were listed already, `add_many` lists again: a no-op for those listed."""
     uri = activity[0]
     if store.dialect == "sqlite" or not owners or len(owners) > _CHUNK:
-        await store.execute(INSERT_ACTIVITY, activity)
+        await insert_activity(store, activity)
         await add_many(store, owners, uri, now)
         return
     rows = ", ".join("(?)" for _ in owners)

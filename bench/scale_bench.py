@@ -13,7 +13,10 @@ scripts/pg-test-cluster unless FV_BENCH_POSTGRES names one):
   follows them all, so each is also listed in her inbox) are written to the queue in one
   transaction and NOTIFYed; N worker processes (already started and idle) process them;
   processed/s from the NOTIFY to the last row done. Goal: 2 workers ≥ 1.7× of 1 (the
-  machine has 2 cores; this process and PostgreSQL share them).
+  machine has 2 cores; this process and PostgreSQL share them). Then 1 worker again with
+  it, PostgreSQL and this process pinned to CPU 0: the per-core rate, against which two
+  workers on two cores show how the work scales per core (a lone worker on two cores also
+  gets its PostgreSQL backend's core for free: docs/performance.md, session 16).
 - RSS of each worker process after the run (VmRSS), and of PostgreSQL's backends is not
   counted.
 
@@ -146,17 +149,31 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_s() -> float:
-    """CPU seconds of every `postgres` process of the machine (the cluster's backends)."""
-    total = 0.0
+def postgres_pids() -> list[int]:
+    """Every `postgres` process of the machine (the cluster's postmaster and backends)."""
+    pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().startswith("postgres"):
-                    total += cpu_s(int(entry.name))
+                    pids.append(int(entry.name))
             except OSError:
                 continue
-    return total
+    return pids
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of every `postgres` process of the machine (the cluster's backends)."""
+    return sum(cpu_s(pid) for pid in postgres_pids())
+
+
+def pin_postgres(cpus: set[int]) -> None:
+    """Every PostgreSQL process, and so the backends it forks next, on `cpus`."""
+    for pid in postgres_pids():
+        try:
+            os.sched_setaffinity(pid, cpus)
+        except OSError:
+            continue
 
 
 def cpu_snapshot(workers: list[subprocess.Popen[bytes]], receiver: int) -> dict[str, Any]:
@@ -325,9 +342,17 @@ INSERT_RECEIVED = (
 )
 
 
-async def inbox(base: str, workers: int, rep: int, receiver: int) -> dict[str, Any]:
+async def inbox(
+    base: str, workers: int, rep: int, receiver: int, *, one_core: bool = False
+) -> dict[str, Any]:
+    """`one_core`: the worker, PostgreSQL and this process all on CPU 0 (the per-core
+    figure that two workers on two cores are compared with)."""
     data = Path(tempfile.mkdtemp(prefix="fv-bench-"))
-    url, rt = await fresh(base, f"bench_inbox_{workers}_{rep}", data)
+    url, rt = await fresh(base, f"bench_inbox_{workers}{'c' if one_core else ''}_{rep}", data)
+    everywhere = os.sched_getaffinity(0)
+    if one_core:
+        pin_postgres({0})
+        os.sched_setaffinity(0, {0})  # the worker process it starts inherits it
     try:
         await admin.ensure_instance_actor(rt.store, rt.clock, "bench")
         await admin.record_origin(rt.store, rt.settings.origin)
@@ -366,9 +391,13 @@ async def inbox(base: str, workers: int, rep: int, receiver: int) -> dict[str, A
             "processed_per_s": round(done / elapsed, 1) if elapsed > 0 else 0,
             "cpu_s": cpu,
             "worker_rss_mb": [round(s, 1) for s in sizes],
+            "one_core": one_core,
         }
     finally:
         await rt.store.close()
+        if one_core:
+            pin_postgres(everywhere)
+            os.sched_setaffinity(0, everywhere)
 
 
 async def main_async(base: str, reps: int, cases: set[str]) -> dict[str, Any]:
@@ -400,10 +429,27 @@ async def main_async(base: str, reps: int, cases: set[str]) -> dict[str, Any]:
                 flush=True,
             )
         if "inbox" in cases:
+            runs = [await inbox(base, 1, rep, recv.pid, one_core=True) for rep in range(reps)]
+            results["inbox"]["1-one-core"] = {
+                "median_processed_per_s": statistics.median(r["processed_per_s"] for r in runs),
+                "runs": runs,
+            }
+            print(
+                "inbox   1 worker and PostgreSQL on one core:"
+                f" {[r['processed_per_s'] for r in runs]} processed/s;"
+                f" CPU {[r['cpu_s'] for r in runs]}",
+                flush=True,
+            )
             one = results["inbox"]["1"]["median_processed_per_s"]
             two = results["inbox"]["2"]["median_processed_per_s"]
+            core = results["inbox"]["1-one-core"]["median_processed_per_s"]
             results["inbox_ratio_2_over_1"] = round(two / one, 2) if one else None
-            print(f"inbox 2 workers / 1 worker: {results['inbox_ratio_2_over_1']}×")
+            results["inbox_ratio_2_over_one_core"] = round(two / core, 2) if core else None
+            print(
+                f"inbox 2 workers / 1 worker: {results['inbox_ratio_2_over_1']}×;"
+                " 2 workers on 2 cores / 1 worker and PostgreSQL on 1 core:"
+                f" {results['inbox_ratio_2_over_one_core']}×"
+            )
         return results
     finally:
         recv.kill()

@@ -394,10 +394,10 @@ async def inbox(
             "one_core": one_core,
         }
     finally:
-        await rt.store.close()
         if one_core:
             pin_postgres(everywhere)
             os.sched_setaffinity(0, everywhere)
+        await rt.store.close()
 
 
 async def main_async(base: str, reps: int, cases: set[str]) -> dict[str, Any]:
@@ -417,29 +417,23 @@ async def main_async(base: str, reps: int, cases: set[str]) -> dict[str, Any]:
                 f" CPU {[r['cpu_s'] for r in runs]}",
                 flush=True,
             )
-        for workers in (1, 2) if "inbox" in cases else ():
-            runs = [await inbox(base, workers, rep, recv.pid) for rep in range(reps)]
-            results["inbox"][str(workers)] = {
+        # Then one worker with PostgreSQL and this process on CPU 0: the per-core figure.
+        variants = ((1, False, "1"), (2, False, "2"), (1, True, "1-one-core"))
+        for workers, one_core, key in variants if "inbox" in cases else ():
+            runs = [
+                await inbox(base, workers, rep, recv.pid, one_core=one_core) for rep in range(reps)
+            ]
+            results["inbox"][key] = {
                 "median_processed_per_s": statistics.median(r["processed_per_s"] for r in runs),
                 "runs": runs,
             }
             print(
-                f"inbox   workers={workers}: {[r['processed_per_s'] for r in runs]} processed/s;"
-                f" CPU {[r['cpu_s'] for r in runs]}",
-                flush=True,
-            )
-        if "inbox" in cases:
-            runs = [await inbox(base, 1, rep, recv.pid, one_core=True) for rep in range(reps)]
-            results["inbox"]["1-one-core"] = {
-                "median_processed_per_s": statistics.median(r["processed_per_s"] for r in runs),
-                "runs": runs,
-            }
-            print(
-                "inbox   1 worker and PostgreSQL on one core:"
+                f"inbox   workers={workers}{', PostgreSQL on the same one core' if one_core else ''}:"
                 f" {[r['processed_per_s'] for r in runs]} processed/s;"
                 f" CPU {[r['cpu_s'] for r in runs]}",
                 flush=True,
             )
+        if "inbox" in cases:
             one = results["inbox"]["1"]["median_processed_per_s"]
             two = results["inbox"]["2"]["median_processed_per_s"]
             core = results["inbox"]["1-one-core"]["median_processed_per_s"]
